@@ -1,0 +1,157 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { Session, StreamTask } from '../lib/index.js';
+import { startPeer, type Peer } from './helpers/peer.js';
+
+let peer: Peer;
+let session: Session;
+
+beforeEach(async () => {
+  peer = await startPeer();
+  session = new Session();
+});
+
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+  await peer.close();
+});
+
+const text = (data: Uint8Array): string => Buffer.from(data).toString('utf8');
+
+describe('readData min/max', () => {
+  test('resolves as soon as minLength bytes are there, with at most maxLength', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const remote = await peer.connection();
+    const read = task.readData({ minLength: 5, maxLength: 8 });
+    remote.socket.write('abc');
+    await remote.waitForBytes(0);
+    remote.socket.write('defghijkl');
+    const { data, atEOF } = await read;
+    expect(data.length).toBeGreaterThanOrEqual(5);
+    expect(data.length).toBeLessThanOrEqual(8);
+    expect(atEOF).toBe(false);
+    const rest = await task.readData({ minLength: 12 - data.length, maxLength: 100 });
+    expect(text(data) + text(rest.data)).toBe('abcdefghijkl');
+  });
+
+  test('minLength 0 resolves at once with what is buffered, possibly nothing', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const none = await task.readData({ minLength: 0 });
+    expect(none).toEqual({ data: new Uint8Array(0), atEOF: false });
+    const remote = await peer.connection();
+    remote.socket.write('xyz');
+    await task.readData({ minLength: 3, maxLength: 3 }).then(({ data }) => expect(text(data)).toBe('xyz'));
+  });
+
+  test('at end of stream before minLength: the rest with atEOF, then empty atEOF every time', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const remote = await peer.connection();
+    remote.socket.end('tail');
+    const first = await task.readData({ minLength: 100 });
+    expect(text(first.data)).toBe('tail');
+    expect(first.atEOF).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      expect(await task.readData({ minLength: 10 })).toEqual({ data: new Uint8Array(0), atEOF: true });
+    }
+  });
+
+  test('a large minLength above readBufferSize still completes (the socket keeps reading for it)', async () => {
+    const task = await session.connect('127.0.0.1', peer.port, { readBufferSize: 1024 });
+    const remote = await peer.connection();
+    const payload = Buffer.alloc(300_000, 7);
+    remote.socket.write(payload);
+    const { data } = await task.readData({ minLength: payload.length, maxLength: payload.length, timeout: 5000 });
+    expect(Buffer.compare(Buffer.from(data), payload)).toBe(0);
+  });
+});
+
+describe('ordering', () => {
+  test('many interleaved reads and writes keep their order on both lanes', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const remote = await peer.connection();
+    // The peer echoes: whatever it gets, it sends back.
+    remote.socket.pipe(remote.socket);
+    const count = 200;
+    const writes: Promise<void>[] = [];
+    const reads: Promise<{ data: Uint8Array }>[] = [];
+    for (let i = 0; i < count; i++) {
+      const line = `${String(i).padStart(4, '0')}\n`;
+      writes.push(task.write(line));
+      reads.push(task.readData({ minLength: 5, maxLength: 5 }));
+    }
+    await Promise.all(writes);
+    const lines = (await Promise.all(reads)).map(({ data }) => text(data));
+    expect(lines).toEqual(Array.from({ length: count }, (_, i) => `${String(i).padStart(4, '0')}\n`));
+    expect(task.countOfBytesSent).toBe(count * 5);
+    expect(task.countOfBytesReceived).toBe(count * 5);
+  });
+
+  test('every byte of a large transfer arrives exactly once, in order', async () => {
+    const task = await session.connect('127.0.0.1', peer.port, { readBufferSize: 64 * 1024 });
+    const remote = await peer.connection();
+    const size = 8 * 1024 * 1024;
+    const payload = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) payload[i] = (i * 31 + (i >> 11)) & 0xff;
+    remote.socket.end(payload);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let maxLength = 1; ; maxLength = (maxLength * 7) % 70_001 + 1) {
+      const { data, atEOF } = await task.readData({ minLength: 1, maxLength });
+      parts.push(Buffer.from(data));
+      total += data.length;
+      if (atEOF) break;
+    }
+    expect(total).toBe(size);
+    expect(Buffer.compare(Buffer.concat(parts), payload)).toBe(0);
+  });
+
+  test('writes accept every byte type and strings as UTF-8', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const remote = await peer.connection();
+    await task.write(new Uint8Array([0x61]));
+    await task.write(new Uint16Array([0x6362]));
+    await task.write(new DataView(new Uint8Array([0x64]).buffer));
+    await task.write(new Uint8Array([0x65]).buffer);
+    await task.write('é');
+    await task.write(Buffer.from('f'));
+    await task.write(new Uint8Array(0));
+    expect((await remote.waitForBytes(8)).toString('utf8')).toBe('abcdeéf');
+  });
+
+  test('a pending read never blocks a write', async () => {
+    const task = await session.connect('127.0.0.1', peer.port);
+    const remote = await peer.connection();
+    const read = task.readData({ minLength: 4 });
+    await task.write('ping');
+    expect((await remote.waitForBytes(4)).toString()).toBe('ping');
+    remote.socket.write('pong');
+    expect(text((await read).data)).toBe('pong');
+  });
+});
+
+describe('operations before resume', () => {
+  test('enqueued while suspended, they run in order once connected', async () => {
+    const task = session.streamTask('127.0.0.1', peer.port);
+    expect(task.state).toBe('suspended');
+    expect(task).toBeInstanceOf(StreamTask);
+    const write = task.write('early');
+    const read = task.readData({ minLength: 2 });
+    task.resume();
+    expect(task.state).toBe('running');
+    const remote = await peer.connection();
+    expect((await remote.waitForBytes(5)).toString()).toBe('early');
+    remote.socket.write('ok');
+    await write;
+    expect(text((await read).data)).toBe('ok');
+  });
+
+  test('the options-object form and taskDescription', async () => {
+    const task = session.streamTask({ host: '127.0.0.1', port: peer.port, taskDescription: 'mail' });
+    expect(task.taskDescription).toBe('mail');
+    expect(session.tasks).toContain(task);
+    task.resume();
+    const info = await task.opened;
+    expect(info.remotePort).toBe(peer.port);
+    expect(info.remoteAddress).toBe('127.0.0.1');
+    expect(info.localPort).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,12 @@
+// Jest runs the TypeScript tests as ESM (ts-jest's ESM preset), because the library is ESM and
+// p-queue is ESM-only: Node's own loader then resolves p-queue with no transform of node_modules.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^streamtask$': '<rootDir>/lib/index.ts' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.check.json' }] },
+  testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/setup.ts'],
+  testTimeout: 20000,
+};

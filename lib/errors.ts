@@ -1,0 +1,153 @@
+/**
+ * Every error streamtask raises, in one place. Callers test `code`, never the message text.
+ */
+
+/** The failure classes of a stream task. Each maps to one of Foundation's `URLError` codes. */
+export type StreamTaskErrorCode =
+  | 'cancelled'
+  | 'timedOut'
+  | 'cannotFindHost'
+  | 'cannotConnectToHost'
+  | 'networkConnectionLost'
+  | 'badServerResponse'
+  | 'secureConnectionFailed'
+  | 'serverCertificateUntrusted'
+  | 'invalidState';
+
+/** Foundation's `URLError.Code` numbers (Apple's values, not swift-corelibs-foundation's). */
+export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Object.freeze({
+  cancelled: -999,
+  timedOut: -1001,
+  cannotFindHost: -1003,
+  cannotConnectToHost: -1004,
+  networkConnectionLost: -1005,
+  badServerResponse: -1011,
+  secureConnectionFailed: -1200,
+  serverCertificateUntrusted: -1202,
+  invalidState: -1,
+});
+
+/** Extra facts an error may carry. */
+export interface StreamTaskErrorOptions {
+  cause?: unknown;
+  /**
+   * For a write that timed out or was aborted: how many of its bytes had already been handed to
+   * the socket and will still be sent, in order (0 or the whole write; writes are never split).
+   */
+  committedBytes?: number;
+}
+
+/**
+ * The error every stream task operation rejects with, except bad arguments (`TypeError`,
+ * `RangeError`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await task.readData({ timeout: 1000 });
+ * } catch (error) {
+ *   if (error instanceof StreamTaskError && error.code === 'timedOut') {
+ *     // Only this read failed: the task is still usable and no byte was lost.
+ *   }
+ * }
+ * ```
+ */
+export class StreamTaskError extends Error {
+  override readonly name = 'StreamTaskError';
+  /** What kind of failure this is. Stable: test this, not the message. */
+  readonly code: StreamTaskErrorCode;
+  /** Foundation's `URLError` number for `code`, for code ported from Swift. */
+  readonly urlErrorCode: number;
+  /** For writes that timed out or were aborted: bytes already committed to the socket. */
+  readonly committedBytes?: number;
+
+  constructor(code: StreamTaskErrorCode, message: string, options: StreamTaskErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = code;
+    this.urlErrorCode = URL_ERROR_CODES[code];
+    if (options.committedBytes !== undefined) this.committedBytes = options.committedBytes;
+  }
+}
+
+/** Where an error happened, for messages that name the operation, host and port. */
+export interface ErrorContext {
+  operation: string;
+  host?: string | undefined;
+  port?: number | undefined;
+}
+
+function where(context: ErrorContext): string {
+  if (context.host === undefined) return context.operation;
+  const host = context.host.includes(':') ? `[${context.host}]` : context.host;
+  return `${context.operation} to ${host}:${context.port ?? '?'}`;
+}
+
+/** Builds a StreamTaskError whose message starts with the operation and the peer. */
+export function streamTaskError(
+  code: StreamTaskErrorCode,
+  context: ErrorContext,
+  detail: string,
+  options: StreamTaskErrorOptions = {},
+): StreamTaskError {
+  return new StreamTaskError(code, `${where(context)}: ${detail}`, options);
+}
+
+/** `cancelled`, with the abort reason as the cause. */
+export function cancelledError(context: ErrorContext, reason?: unknown): StreamTaskError {
+  const because = reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : '';
+  return streamTaskError('cancelled', context, `cancelled${because}`, { cause: reason });
+}
+
+/** `timedOut`, naming the time limit that ran out. */
+export function timedOutError(context: ErrorContext, milliseconds: number, what = 'timed out'): StreamTaskError {
+  return streamTaskError('timedOut', context, `${what} after ${milliseconds} ms`);
+}
+
+/** `invalidState`, naming the state that forbids the operation. */
+export function invalidStateError(context: ErrorContext, why: string): StreamTaskError {
+  return streamTaskError('invalidState', context, why);
+}
+
+const SYSTEM_CODES: Readonly<Record<string, StreamTaskErrorCode>> = {
+  ENOTFOUND: 'cannotFindHost',
+  EAI_AGAIN: 'cannotFindHost',
+  EAI_NONAME: 'cannotFindHost',
+  EAI_NODATA: 'cannotFindHost',
+  EAI_FAIL: 'cannotFindHost',
+  ECONNREFUSED: 'cannotConnectToHost',
+  EHOSTUNREACH: 'cannotConnectToHost',
+  ENETUNREACH: 'cannotConnectToHost',
+  EADDRNOTAVAIL: 'cannotConnectToHost',
+  ENETDOWN: 'cannotConnectToHost',
+  ECONNRESET: 'networkConnectionLost',
+  ECONNABORTED: 'networkConnectionLost',
+  EPIPE: 'networkConnectionLost',
+  ERR_STREAM_DESTROYED: 'networkConnectionLost',
+  ERR_STREAM_WRITE_AFTER_END: 'networkConnectionLost',
+  ERR_SOCKET_CLOSED: 'networkConnectionLost',
+  ETIMEDOUT: 'timedOut',
+};
+
+/** The `code` of a Node system error, if it has one. */
+export function systemCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}
+
+/**
+ * Maps a Node socket or DNS error to a StreamTaskError. `fallback` is used for errors with no
+ * known system code (for example a reset that Node reports without one).
+ */
+export function fromSystemError(
+  error: unknown,
+  context: ErrorContext,
+  fallback: StreamTaskErrorCode = 'networkConnectionLost',
+): StreamTaskError {
+  if (error instanceof StreamTaskError) return error;
+  const sys = systemCode(error);
+  const code = (sys !== undefined ? SYSTEM_CODES[sys] : undefined) ?? fallback;
+  const message = error instanceof Error ? error.message : String(error);
+  return streamTaskError(code, context, message, { cause: error });
+}

@@ -1,0 +1,20 @@
+/**
+ * streamtask: promise and async-iterator native TCP stream tasks for Node.js, after Foundation's
+ * `URLSessionStreamTask`.
+ */
+export { Session, type StreamTaskTarget } from './session.js';
+export { StreamTask } from './stream-task.js';
+export { StreamTaskError, URL_ERROR_CODES, type StreamTaskErrorCode } from './errors.js';
+export { StreamTaskCompleteEvent, type StreamTaskEventMap } from './events.js';
+export type { SessionConfiguration, StreamTaskOptions } from './configuration.js';
+export type {
+  AbortSignalLike,
+  ConnectionInfo,
+  OperationOptions,
+  ReadOptions,
+  ReadResult,
+  StreamTaskState,
+  TaskMetrics,
+  WritableData,
+  WriteOptions,
+} from './types.js';

@@ -1,0 +1,158 @@
+/**
+ * Session: makes stream tasks and shares their configuration, after Foundation's `URLSession`.
+ */
+import {
+  DEFAULT_CONFIGURATION,
+  resolveConfiguration,
+  resolveTaskOptions,
+  type ResolvedConfiguration,
+  type SessionConfiguration,
+  type StreamTaskOptions,
+} from './configuration.js';
+import { invalidStateError } from './errors.js';
+import { StreamTask } from './stream-task.js';
+import { hostArgument, portArgument } from './validate.js';
+
+/** The options-object form of `streamTask()`. */
+export type StreamTaskTarget = StreamTaskOptions & { host: string; port: number };
+
+let sharedSession: Session | undefined;
+
+/**
+ * Makes stream tasks that share a configuration, and ends them together.
+ *
+ * @example
+ * ```ts
+ * await using session = new Session({ timeoutIntervalForRequest: 5000 });
+ * const task = await session.connect('127.0.0.1', 7000);
+ * await task.write('hello\n');
+ * ```
+ */
+export class Session {
+  /** The settings every task starts from. */
+  readonly configuration: Readonly<ResolvedConfiguration>;
+  readonly #tasks = new Set<StreamTask>();
+  readonly #isShared: boolean;
+  #nextIdentifier = 1;
+  #invalidated = false;
+  #finished: Promise<void> | null = null;
+
+  /** Throws TypeError/RangeError naming the field when `configuration` is not valid. */
+  constructor(configuration?: SessionConfiguration) {
+    this.configuration = Object.freeze(resolveConfiguration(configuration));
+    this.#isShared = sharedSession === undefined && constructingShared;
+  }
+
+  /**
+   * A session with the default configuration, made on first use. As with Foundation's shared
+   * session, invalidating it has no effect.
+   */
+  static get shared(): Session {
+    if (sharedSession === undefined) {
+      constructingShared = true;
+      try {
+        sharedSession = new Session();
+      } finally {
+        constructingShared = false;
+      }
+    }
+    return sharedSession;
+  }
+
+  /** The tasks of this session that have not completed. */
+  get tasks(): StreamTask[] {
+    return [...this.#tasks];
+  }
+
+  /**
+   * Makes a task that will connect to `host` and `port` when resumed. It starts `'suspended'`;
+   * operations may be enqueued before `resume()`. Throws (like `new URL()`) when the arguments
+   * are not valid or the session was invalidated.
+   *
+   * @example
+   * ```ts
+   * const task = session.streamTask('mail.example.com', 25);
+   * const greeting = task.readData();  // enqueued now, runs once connected
+   * task.resume();
+   * ```
+   */
+  streamTask(host: string, port: number, options?: StreamTaskOptions): StreamTask;
+  streamTask(options: StreamTaskTarget): StreamTask;
+  streamTask(hostOrOptions: string | StreamTaskTarget, port?: number, options?: StreamTaskOptions): StreamTask {
+    let host: unknown;
+    let givenPort: unknown;
+    let given: unknown;
+    if (typeof hostOrOptions === 'object' && hostOrOptions !== null) {
+      if (port !== undefined || options !== undefined) {
+        throw new TypeError('Expected `streamTask(options)` with host and port inside the options, got extra arguments');
+      }
+      host = hostOrOptions.host;
+      givenPort = hostOrOptions.port;
+      given = hostOrOptions;
+    } else {
+      host = hostOrOptions;
+      givenPort = port;
+      given = options;
+    }
+    if (this.#invalidated) {
+      throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
+    }
+    const resolvedHost = hostArgument(host);
+    const resolvedPort = portArgument(givenPort);
+    const { configuration, signal, taskDescription } = resolveTaskOptions(given, this.configuration);
+    const task = new StreamTask({
+      taskIdentifier: this.#nextIdentifier++,
+      host: resolvedHost,
+      port: resolvedPort,
+      configuration,
+      signal,
+      taskDescription,
+      onComplete: (done) => this.#tasks.delete(done),
+    });
+    this.#tasks.add(task);
+    return task;
+  }
+
+  /**
+   * Makes a task, resumes it and resolves with it once the connection is open. Rejects (never
+   * throws) on bad arguments or when the connection fails.
+   *
+   * @example
+   * ```ts
+   * const task = await Session.shared.connect('127.0.0.1', 6379, { timeoutIntervalForRequest: 2000 });
+   * ```
+   */
+  async connect(host: string, port: number, options?: StreamTaskOptions): Promise<StreamTask> {
+    const task = this.streamTask(host, port, options);
+    task.resume();
+    await task.opened;
+    return task;
+  }
+
+  /**
+   * Refuses new tasks and resolves once every task has completed. The tasks go on as they are.
+   */
+  finishTasksAndInvalidate(): Promise<void> {
+    if (this.#isShared) return Promise.resolve();
+    this.#invalidated = true;
+    this.#finished ??= Promise.allSettled(this.tasks.map((task) => task.closed)).then(() => {});
+    return this.#finished;
+  }
+
+  /** Refuses new tasks and cancels every task now. */
+  invalidateAndCancel(): void {
+    if (this.#isShared) return;
+    this.#invalidated = true;
+    for (const task of this.tasks) task.cancel();
+  }
+
+  /** `await using session = new Session()`: cancels every task and waits for their sockets to close. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#isShared) return;
+    const closing = this.tasks.map((task) => task.closed);
+    this.invalidateAndCancel();
+    await Promise.allSettled(closing);
+  }
+}
+
+let constructingShared = false;
