@@ -2,11 +2,10 @@
 // p-queue is ESM-only: Node's own loader then resolves p-queue with no transform of node_modules.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/__tests__/helpers/leak-checking-environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^streamtask$': '<rootDir>/lib/index.ts' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.check.json' }] },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
-  setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/setup.ts'],
   testTimeout: 20000,
 };

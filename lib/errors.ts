@@ -94,7 +94,8 @@ export function streamTaskError(
 
 /** `cancelled`, with the abort reason as the cause. */
 export function cancelledError(context: ErrorContext, reason?: unknown): StreamTaskError {
-  const because = reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : '';
+  const said = messageOf(reason);
+  const because = said === undefined ? '' : `: ${said}`;
   return streamTaskError('cancelled', context, `cancelled${because}`, { cause: reason });
 }
 
@@ -148,6 +149,17 @@ export function fromSystemError(
   if (error instanceof StreamTaskError) return error;
   const sys = systemCode(error);
   const code = (sys !== undefined ? SYSTEM_CODES[sys] : undefined) ?? fallback;
-  const message = error instanceof Error ? error.message : String(error);
-  return streamTaskError(code, context, message, { cause: error });
+  return streamTaskError(code, context, messageOf(error) ?? String(error), { cause: error });
+}
+
+/**
+ * The message of an error-like value. Not `instanceof Error`: errors from Node's internals may
+ * come from another realm (a vm context, a test runner).
+ */
+export function messageOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && 'message' in value && typeof value.message === 'string') {
+    return value.message;
+  }
+  return undefined;
 }

@@ -70,7 +70,8 @@ export function hostArgument(value: unknown): string {
 
 export function portArgument(value: unknown): number {
   if (typeof value === 'string' && /^\d+$/.test(value)) value = Number(value);
-  return integerArgument('port', value, NaN, 1, 65535);
+  if (value === undefined) throw new TypeError(`Expected \`port\` to be an integer from 1 to 65535, got ${describe(value)}`);
+  return integerArgument('port', value, 0, 1, 65535);
 }
 
 export function signalArgument(name: string, value: unknown): AbortSignalLike | undefined {

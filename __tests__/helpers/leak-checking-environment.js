@@ -1,0 +1,37 @@
+// A Jest environment that fails a test file which leaves a socket, server, timer or child process
+// open. It checks in teardown(), after every afterAll of the file has run. (Jest itself already
+// fails a test on an unhandled rejection.)
+import { TestEnvironment } from 'jest-environment-node';
+
+const WATCHED = new Set(['TCPWRAP', 'TCPServerWrap', 'TCPSocketWrap', 'Timeout', 'TLSWrap', 'PipeWrap', 'ProcessWrap']);
+
+function openResources() {
+  const counts = new Map();
+  for (const name of process.getActiveResourcesInfo()) {
+    if (WATCHED.has(name)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export default class LeakCheckingEnvironment extends TestEnvironment {
+  async setup() {
+    await super.setup();
+    this.baseline = openResources();
+  }
+
+  async teardown() {
+    let leaked = [];
+    // Handles close on the loop's next turns: give them a few, never a fixed sleep.
+    for (let turn = 0; turn < 50; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      leaked = [...openResources()]
+        .filter(([name, count]) => count > (this.baseline.get(name) ?? 0))
+        .map(([name, count]) => `${name}×${count - (this.baseline.get(name) ?? 0)}`);
+      if (leaked.length === 0) break;
+    }
+    await super.teardown();
+    if (leaked.length > 0) {
+      throw new Error(`the test file left open: ${leaked.join(', ')} (close every server, socket and timer)`);
+    }
+  }
+}
