@@ -16,6 +16,13 @@ function openResources() {
 export default class LeakCheckingEnvironment extends TestEnvironment {
   async setup() {
     await super.setup();
+    // Node 20 adds Symbol.dispose/asyncDispose to its main realm only; the test realm must use
+    // the same symbols, or `await using` and `[Symbol.asyncDispose]()` would miss each other.
+    for (const name of ['dispose', 'asyncDispose']) {
+      if (this.global.Symbol[name] === undefined) {
+        Object.defineProperty(this.global.Symbol, name, { value: Symbol[name] });
+      }
+    }
     this.baseline = openResources();
   }
 
