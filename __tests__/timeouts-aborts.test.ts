@@ -97,11 +97,11 @@ describe('aborting one operation', () => {
     expect(text((await third).data)).toBe('bb');
   });
 
-  test.each([
+  test.each<[string, 'before' | 'during' | 'tick']>([
     ['before the call', 'before'],
     ['while it waits', 'during'],
     ['on the next tick', 'tick'],
-  ] as const)('aborted %s: rejects cancelled, leaves no listener or timer', async (_, when) => {
+  ])('aborted %s: rejects cancelled, leaves no listener or timer', async (_, when) => {
     const { task, remote } = await connected();
     const controller = new AbortController();
     if (when === 'before') controller.abort();
