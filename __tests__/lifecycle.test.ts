@@ -1,21 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { Session, StreamTaskCompleteEvent, StreamTaskError, type StreamTask } from '../lib/index.js';
-import { delay, settle, startPeer, type Peer } from './helpers/peer.js';
+import { delay, settle } from './helpers/peer.js';
+import { expectCode, text, useLoopback } from './helpers/fixture.js';
 
-let peer: Peer;
-let session: Session;
-
-beforeEach(async () => {
-  peer = await startPeer();
-  session = new Session();
-});
-
-afterEach(async () => {
-  await session[Symbol.asyncDispose]();
-  await peer.close();
-});
-
-const text = (data: Uint8Array): string => Buffer.from(data).toString('utf8');
+const loopback = useLoopback();
 
 function record(task: StreamTask): string[] {
   const seen: string[] = [];
@@ -25,17 +13,13 @@ function record(task: StreamTask): string[] {
   return seen;
 }
 
-function expectCode(error: unknown, code: string): void {
-  expect(error).toBeInstanceOf(StreamTaskError);
-  expect((error as StreamTaskError).code).toBe(code);
-}
 
 describe('half-close', () => {
   test('closeWrite sends FIN after enqueued writes; the peer answers after it; then the task completes', async () => {
-    const task = session.streamTask('127.0.0.1', peer.port);
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
     const events = record(task);
     task.resume();
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     task.write('request');
     const closing = task.closeWrite();
     await remote.ended;
@@ -55,13 +39,13 @@ describe('half-close', () => {
     expect(task.state).toBe('completed');
     expect(task.error).toBeNull();
     expect(events).toEqual(['state:running', 'open', 'writeclosed', 'readclosed', 'state:completed', 'complete']);
-    expect(session.tasks).not.toContain(task);
+    expect(loopback.session.tasks).not.toContain(task);
   });
 
   test('the peer closes first: readclosed fires, reads drain then see EOF, and writes still work', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const events = record(task);
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     remote.socket.end('bye');
     const { data, atEOF } = await task.readData({ minLength: 10 });
     expect([text(data), atEOF]).toEqual(['bye', true]);
@@ -75,8 +59,8 @@ describe('half-close', () => {
   });
 
   test('closeRead waits for enqueued reads, then drops buffered bytes and refuses later reads', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     const earlier = task.readData({ minLength: 3, maxLength: 3 });
     const closing = task.closeRead();
     expectCode((await settle(task.readData())).error, 'invalidState');
@@ -92,7 +76,7 @@ describe('half-close', () => {
   });
 
   test('closeWrite and closeRead are idempotent', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     expect(task.closeWrite()).toBe(task.closeWrite());
     expect(task.closeRead()).toBe(task.closeRead());
     await task.closed;
@@ -101,9 +85,9 @@ describe('half-close', () => {
 
 describe('cancel', () => {
   test('a dozen pending operations all reject cancelled; state goes canceling then completed', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const events = record(task);
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     remote.socket.pause();
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 6; i++) pending.push(task.readData({ minLength: 10 }));
@@ -130,7 +114,7 @@ describe('cancel', () => {
 
   test("the task's signal cancels it, with the signal's reason as the cause", async () => {
     const controller = new AbortController();
-    const task = session.streamTask('127.0.0.1', peer.port, { signal: controller.signal });
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port, { signal: controller.signal });
     task.resume();
     await task.opened;
     const read = settle(task.readData());
@@ -142,7 +126,7 @@ describe('cancel', () => {
   });
 
   test('cancel before resume completes the task without connecting', async () => {
-    const task = session.streamTask('127.0.0.1', peer.port);
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
     const read = settle(task.readData());
     task.cancel();
     expectCode((await read).error, 'cancelled');
@@ -151,20 +135,20 @@ describe('cancel', () => {
   });
 
   test('the complete event carries the error and the metrics', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const complete = new Promise<StreamTaskCompleteEvent>((resolve) => task.addEventListener('complete', resolve));
     task.cancel();
     const event = await complete;
     expect(event).toBeInstanceOf(StreamTaskCompleteEvent);
     expect(event.error?.code).toBe('cancelled');
-    expect(event.metrics.remotePort).toBe(peer.port);
+    expect(event.metrics.remotePort).toBe(loopback.peer.port);
   });
 });
 
 describe('suspend and resume', () => {
   test('a suspended task stops pulling bytes; resume delivers them all in order', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     remote.socket.write('before');
     await task.readData({ minLength: 6 });
     task.suspend();
@@ -183,35 +167,35 @@ describe('suspend and resume', () => {
 
 describe('session', () => {
   test('finishTasksAndInvalidate refuses new tasks and resolves when the tasks complete', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const finished = session.finishTasksAndInvalidate();
-    expect(() => session.streamTask('127.0.0.1', peer.port)).toThrow(StreamTaskError);
-    await expect(session.connect('127.0.0.1', peer.port)).rejects.toMatchObject({ code: 'invalidState' });
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const finished = loopback.session.finishTasksAndInvalidate();
+    expect(() => loopback.session.streamTask('127.0.0.1', loopback.peer.port)).toThrow(StreamTaskError);
+    await expect(loopback.session.connect('127.0.0.1', loopback.peer.port)).rejects.toMatchObject({ code: 'invalidState' });
     let done = false;
     void finished.then(() => (done = true));
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     await task.closeWrite();
     remote.socket.end();
     await task.readData();
     await finished;
     expect(done).toBe(true);
-    expect(session.tasks).toEqual([]);
+    expect(loopback.session.tasks).toEqual([]);
   });
 
   test('invalidateAndCancel cancels every task', async () => {
-    const tasks = await Promise.all([1, 2, 3].map(() => session.connect('127.0.0.1', peer.port)));
-    expect(session.tasks).toHaveLength(3);
+    const tasks = await Promise.all([1, 2, 3].map(() => loopback.session.connect('127.0.0.1', loopback.peer.port)));
+    expect(loopback.session.tasks).toHaveLength(3);
     expect(new Set(tasks.map((task) => task.taskIdentifier)).size).toBe(3);
-    session.invalidateAndCancel();
+    loopback.session.invalidateAndCancel();
     for (const task of tasks) expectCode((await settle(task.closed)).error, 'cancelled');
-    expect(session.tasks).toEqual([]);
+    expect(loopback.session.tasks).toEqual([]);
   });
 
   test('await using a session cancels its tasks at the end of the scope', async () => {
     let task: StreamTask;
     {
       await using scoped = new Session();
-      task = await scoped.connect('127.0.0.1', peer.port);
+      task = await scoped.connect('127.0.0.1', loopback.peer.port);
     }
     expect(task.state).toBe('completed');
   });
@@ -219,7 +203,7 @@ describe('session', () => {
   test('the shared session cannot be invalidated', async () => {
     Session.shared.invalidateAndCancel();
     await Session.shared.finishTasksAndInvalidate();
-    const task = await Session.shared.connect('127.0.0.1', peer.port);
+    const task = await Session.shared.connect('127.0.0.1', loopback.peer.port);
     await task[Symbol.asyncDispose]();
     expect(task.state).toBe('completed');
     expect(Session.shared).toBe(Session.shared);

@@ -1,26 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { Session, StreamTask } from '../lib/index.js';
-import { startPeer, type Peer } from './helpers/peer.js';
+import { describe, expect, test } from '@jest/globals';
+import { StreamTask } from '../lib/index.js';
+import { text, useLoopback } from './helpers/fixture.js';
 
-let peer: Peer;
-let session: Session;
-
-beforeEach(async () => {
-  peer = await startPeer();
-  session = new Session();
-});
-
-afterEach(async () => {
-  await session[Symbol.asyncDispose]();
-  await peer.close();
-});
-
-const text = (data: Uint8Array): string => Buffer.from(data).toString('utf8');
+const loopback = useLoopback();
 
 describe('readData min/max', () => {
   test('resolves as soon as minLength bytes are there, with at most maxLength', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     const read = task.readData({ minLength: 5, maxLength: 8 });
     remote.socket.write('abc');
     await remote.waitForBytes(0);
@@ -34,17 +21,17 @@ describe('readData min/max', () => {
   });
 
   test('minLength 0 resolves at once with what is buffered, possibly nothing', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const none = await task.readData({ minLength: 0 });
     expect(none).toEqual({ data: new Uint8Array(0), atEOF: false });
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     remote.socket.write('xyz');
     await task.readData({ minLength: 3, maxLength: 3 }).then(({ data }) => expect(text(data)).toBe('xyz'));
   });
 
   test('at end of stream before minLength: the rest with atEOF, then empty atEOF every time', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     remote.socket.end('tail');
     const first = await task.readData({ minLength: 100 });
     expect(text(first.data)).toBe('tail');
@@ -55,8 +42,8 @@ describe('readData min/max', () => {
   });
 
   test('a large minLength above readBufferSize still completes (the socket keeps reading for it)', async () => {
-    const task = await session.connect('127.0.0.1', peer.port, { readBufferSize: 1024 });
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port, { readBufferSize: 1024 });
+    const remote = await loopback.peer.connection();
     const payload = Buffer.alloc(300_000, 7);
     remote.socket.write(payload);
     const { data } = await task.readData({ minLength: payload.length, maxLength: payload.length, timeout: 5000 });
@@ -66,8 +53,8 @@ describe('readData min/max', () => {
 
 describe('ordering', () => {
   test('many interleaved reads and writes keep their order on both lanes', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     // The peer echoes: whatever it gets, it sends back.
     remote.socket.pipe(remote.socket);
     const count = 200;
@@ -86,8 +73,8 @@ describe('ordering', () => {
   });
 
   test('every byte of a large transfer arrives exactly once, in order', async () => {
-    const task = await session.connect('127.0.0.1', peer.port, { readBufferSize: 64 * 1024 });
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port, { readBufferSize: 64 * 1024 });
+    const remote = await loopback.peer.connection();
     const size = 8 * 1024 * 1024;
     const payload = Buffer.alloc(size);
     for (let i = 0; i < size; i++) payload[i] = (i * 31 + (i >> 11)) & 0xff;
@@ -105,8 +92,8 @@ describe('ordering', () => {
   });
 
   test('writes accept every byte type and strings as UTF-8', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     await task.write(new Uint8Array([0x61]));
     await task.write(new Uint16Array([0x6362]));
     await task.write(new DataView(new Uint8Array([0x64]).buffer));
@@ -118,8 +105,8 @@ describe('ordering', () => {
   });
 
   test('a pending read never blocks a write', async () => {
-    const task = await session.connect('127.0.0.1', peer.port);
-    const remote = await peer.connection();
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
     const read = task.readData({ minLength: 4 });
     await task.write('ping');
     expect((await remote.waitForBytes(4)).toString()).toBe('ping');
@@ -130,14 +117,14 @@ describe('ordering', () => {
 
 describe('operations before resume', () => {
   test('enqueued while suspended, they run in order once connected', async () => {
-    const task = session.streamTask('127.0.0.1', peer.port);
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
     expect(task.state).toBe('suspended');
     expect(task).toBeInstanceOf(StreamTask);
     const write = task.write('early');
     const read = task.readData({ minLength: 2 });
     task.resume();
     expect(task.state).toBe('running');
-    const remote = await peer.connection();
+    const remote = await loopback.peer.connection();
     expect((await remote.waitForBytes(5)).toString()).toBe('early');
     remote.socket.write('ok');
     await write;
@@ -145,12 +132,12 @@ describe('operations before resume', () => {
   });
 
   test('the options-object form and taskDescription', async () => {
-    const task = session.streamTask({ host: '127.0.0.1', port: peer.port, taskDescription: 'mail' });
+    const task = loopback.session.streamTask({ host: '127.0.0.1', port: loopback.peer.port, taskDescription: 'mail' });
     expect(task.taskDescription).toBe('mail');
-    expect(session.tasks).toContain(task);
+    expect(loopback.session.tasks).toContain(task);
     task.resume();
     const info = await task.opened;
-    expect(info.remotePort).toBe(peer.port);
+    expect(info.remotePort).toBe(loopback.peer.port);
     expect(info.remoteAddress).toBe('127.0.0.1');
     expect(info.localPort).toBeGreaterThan(0);
   });

@@ -1,33 +1,17 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { AbortController as PolyfillAbortController } from 'abort-controller';
 import { getEventListeners } from 'node:events';
 import { Session, StreamTaskError } from '../lib/index.js';
-import { settle, startPeer, type Peer, type PeerConnection } from './helpers/peer.js';
+import { settle, type PeerConnection } from './helpers/peer.js';
+import { expectCode, text, useLoopback } from './helpers/fixture.js';
 
-let peer: Peer;
-let session: Session;
-
-beforeEach(async () => {
-  peer = await startPeer();
-  session = new Session();
-});
-
-afterEach(async () => {
-  await session[Symbol.asyncDispose]();
-  await peer.close();
-});
-
-const text = (data: Uint8Array): string => Buffer.from(data).toString('utf8');
+const loopback = useLoopback();
 
 async function connected(): Promise<{ task: Awaited<ReturnType<Session['connect']>>; remote: PeerConnection }> {
-  const task = await session.connect('127.0.0.1', peer.port);
-  return { task, remote: await peer.connection() };
+  const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+  return { task, remote: await loopback.peer.connection() };
 }
 
-function expectCode(error: unknown, code: string): void {
-  expect(error).toBeInstanceOf(StreamTaskError);
-  expect((error as StreamTaskError).code).toBe(code);
-}
 
 describe('read time limits', () => {
   test('a read that times out loses nothing: the bytes that arrived go to the next read', async () => {
