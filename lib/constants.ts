@@ -13,3 +13,9 @@ export const MIN_READ_BYTES = 64 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_READ_BUFFER_SIZE = 1024 * 1024;
 export const DEFAULT_MAX_LENGTH = 65_536;
+
+/** Progress events are coalesced: at most one per this many milliseconds while bytes move. */
+export const PROGRESS_INTERVAL_MS = 50;
+
+/** Bytes a captured writable queues before it reports backpressure. */
+export const STREAM_WRITE_HIGH_WATER_MARK = 64 * 1024;

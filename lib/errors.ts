@@ -12,7 +12,9 @@ export type StreamTaskErrorCode =
   | 'badServerResponse'
   | 'secureConnectionFailed'
   | 'serverCertificateUntrusted'
-  | 'invalidState';
+  | 'invalidState'
+  | 'incompleteRead'
+  | 'limitOverrun';
 
 /** Foundation's `URLError.Code` numbers (Apple's values, not swift-corelibs-foundation's). */
 export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Object.freeze({
@@ -25,6 +27,10 @@ export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Ob
   secureConnectionFailed: -1200,
   serverCertificateUntrusted: -1202,
   invalidState: -1,
+  // Protocol reads Apple's task does not have (asyncio's IncompleteReadError, LimitOverrunError):
+  // Foundation has no number for them, so they use NSURLErrorUnknown as invalidState does.
+  incompleteRead: -1,
+  limitOverrun: -1,
 });
 
 /** Extra facts an error may carry. */
@@ -35,6 +41,10 @@ export interface StreamTaskErrorOptions {
    * the socket and will still be sent, in order (0 or the whole write; writes are never split).
    */
   committedBytes?: number;
+  /** For `incompleteRead`: how many bytes had come (they stay buffered). */
+  partialLength?: number;
+  /** For `incompleteRead` of readExactly and `limitOverrun`: how many bytes were asked for or allowed. */
+  expectedLength?: number;
 }
 
 /**
@@ -60,12 +70,18 @@ export class StreamTaskError extends Error {
   readonly urlErrorCode: number;
   /** For writes that timed out or were aborted: bytes already committed to the socket. */
   readonly committedBytes?: number;
+  /** For `incompleteRead`: how many bytes had come before end of stream (they stay buffered). */
+  readonly partialLength?: number;
+  /** For `incompleteRead` (readExactly) and `limitOverrun`: the length asked for or allowed. */
+  readonly expectedLength?: number;
 
   constructor(code: StreamTaskErrorCode, message: string, options: StreamTaskErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
     this.urlErrorCode = URL_ERROR_CODES[code];
     if (options.committedBytes !== undefined) this.committedBytes = options.committedBytes;
+    if (options.partialLength !== undefined) this.partialLength = options.partialLength;
+    if (options.expectedLength !== undefined) this.expectedLength = options.expectedLength;
   }
 }
 

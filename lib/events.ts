@@ -1,6 +1,7 @@
-/** The events a task dispatches (the task is an EventTarget). */
+/** The events a task dispatches (the task is an EventTarget), and the delegate that mirrors them. */
+import type { CapturedStreams } from './adapters/web-streams.js';
 import type { StreamTaskError } from './errors.js';
-import type { TaskMetrics } from './types.js';
+import type { ConnectionInfo, StreamTaskState, TaskMetrics } from './types.js';
 
 /** Dispatched last, once, when the task completes. */
 export class StreamTaskCompleteEvent extends Event {
@@ -16,16 +17,74 @@ export class StreamTaskCompleteEvent extends Event {
   }
 }
 
+/** Byte counts, at most every 50 ms while bytes move, and once more before `complete`. */
+export class StreamTaskProgressEvent extends Event {
+  readonly countOfBytesSent: number;
+  readonly countOfBytesReceived: number;
+
+  constructor(countOfBytesSent: number, countOfBytesReceived: number) {
+    super('progress');
+    this.countOfBytesSent = countOfBytesSent;
+    this.countOfBytesReceived = countOfBytesReceived;
+  }
+}
+
+/** Dispatched when `captureStreams()` resolves, with the same streams. */
+export class StreamTaskStreamsEvent extends Event {
+  readonly streams: CapturedStreams;
+
+  constructor(streams: CapturedStreams) {
+    super('streamscaptured');
+    this.streams = streams;
+  }
+}
+
 /** The events of a task, by name, for typed `addEventListener`. */
 export interface StreamTaskEventMap {
   /** `task.state` changed. */
   statechange: Event;
   /** The connection opened (`task.opened` resolved). */
   open: Event;
-  /** No byte will be delivered any more: our closeRead(), or the peer's FIN arrived. */
+  /** Byte counts changed (coalesced). */
+  progress: StreamTaskProgressEvent;
+  /** `captureStreams()` handed the connection over. */
+  streamscaptured: StreamTaskStreamsEvent;
+  /** No byte will be delivered any more: our closeRead(), the peer's FIN, or a reset. */
   readclosed: Event;
-  /** Our FIN was sent (closeWrite() finished). */
+  /** Our FIN was sent (closeWrite() finished), or a reset closed the connection. */
   writeclosed: Event;
   /** The task completed; carries the error (or null) and the metrics. */
   complete: StreamTaskCompleteEvent;
+}
+
+/**
+ * An Apple-style delegate: give one to `new Session(configuration, delegate)` and it is called for
+ * every task of the session, at the same moments as the task's events, after the listeners.
+ * A method that throws is reported as an uncaught exception, as a throwing listener is.
+ *
+ * @example
+ * ```ts
+ * const session = new Session({}, {
+ *   readClosed: (task) => console.log(`task ${task.taskIdentifier}: peer closed`),
+ *   didCompleteWithError: (task, error) => console.log(error?.code ?? 'clean'),
+ * });
+ * ```
+ */
+export interface StreamTaskDelegate<Task = unknown> {
+  /** `urlSession(_:task:didChangeState:)` has no Apple twin; mirrors `statechange`. */
+  didChangeState?(task: Task, state: StreamTaskState): void;
+  /** Mirrors `open`. */
+  didOpen?(task: Task, info: ConnectionInfo): void;
+  /** Mirrors `progress`. */
+  didUpdateProgress?(task: Task, countOfBytesSent: number, countOfBytesReceived: number): void;
+  /** `urlSession(_:streamTask:didBecome:outputStream:)`; mirrors `streamscaptured`. */
+  didBecomeStreams?(task: Task, streams: CapturedStreams): void;
+  /** `urlSession(_:readClosedFor:)`; mirrors `readclosed`. */
+  readClosed?(task: Task): void;
+  /** `urlSession(_:writeClosedFor:)`; mirrors `writeclosed`. */
+  writeClosed?(task: Task): void;
+  /** `urlSession(_:task:didFinishCollecting:)`, just before completion. */
+  didFinishCollectingMetrics?(task: Task, metrics: TaskMetrics): void;
+  /** `urlSession(_:task:didCompleteWithError:)`; mirrors `complete`. */
+  didCompleteWithError?(task: Task, error: StreamTaskError | null): void;
 }

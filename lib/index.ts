@@ -3,9 +3,16 @@
  * `URLSessionStreamTask`.
  */
 export { Session, type StreamTaskTarget } from './session.js';
-export { StreamTask } from './stream-task.js';
+export { StreamTask, type DelimitedReadOptions } from './stream-task.js';
+export type { CapturedStreams } from './adapters/web-streams.js';
 export { StreamTaskError, URL_ERROR_CODES, type StreamTaskErrorCode } from './errors.js';
-export { StreamTaskCompleteEvent, type StreamTaskEventMap } from './events.js';
+export {
+  StreamTaskCompleteEvent,
+  StreamTaskProgressEvent,
+  StreamTaskStreamsEvent,
+  type StreamTaskDelegate,
+  type StreamTaskEventMap,
+} from './events.js';
 export type { SessionConfiguration, StreamTaskOptions } from './configuration.js';
 export type {
   AbortSignalLike,

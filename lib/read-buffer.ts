@@ -75,6 +75,27 @@ export class ReadBuffer {
     return -1;
   }
 
+  /** Moves as many bytes as fit into `target` (one copy, straight from the chunks); returns the count. */
+  copyInto(target: Uint8Array): number {
+    const count = Math.min(target.length, this.#length);
+    let filled = 0;
+    while (filled < count) {
+      const chunk = this.#chunks[this.#head]!;
+      const want = count - filled;
+      if (chunk.length <= want) {
+        target.set(chunk, filled);
+        filled += chunk.length;
+        this.#dropFirst();
+      } else {
+        target.set(chunk.subarray(0, want), filled);
+        this.#chunks[this.#head] = chunk.subarray(want);
+        this.#length -= want;
+        filled += want;
+      }
+    }
+    return count;
+  }
+
   /** Drops everything. */
   clear(): void {
     this.#chunks = [];
@@ -109,21 +130,7 @@ export class ReadBuffer {
 
   #copyOut(count: number): Buffer {
     const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    while (filled < count) {
-      const chunk = this.#chunks[this.#head]!;
-      const want = count - filled;
-      if (chunk.length <= want) {
-        out.set(chunk, filled);
-        filled += chunk.length;
-        this.#dropFirst();
-      } else {
-        out.set(chunk.subarray(0, want), filled);
-        this.#chunks[this.#head] = chunk.subarray(want);
-        this.#length -= want;
-        filled += want;
-      }
-    }
+    this.copyInto(out);
     return out;
   }
 

@@ -10,8 +10,9 @@ import {
   type StreamTaskOptions,
 } from './configuration.js';
 import { invalidStateError } from './errors.js';
+import type { StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
-import { hostArgument, portArgument } from './validate.js';
+import { describe, hostArgument, portArgument } from './validate.js';
 
 /** The options-object form of `streamTask()`. */
 export type StreamTaskTarget = StreamTaskOptions & { host: string; port: number };
@@ -31,15 +32,24 @@ let sharedSession: Session | undefined;
 export class Session {
   /** The settings every task starts from. */
   readonly configuration: Readonly<ResolvedConfiguration>;
+  /** Called for every task of this session, at the moments its events fire. */
+  readonly delegate: StreamTaskDelegate<StreamTask> | undefined;
   readonly #tasks = new Set<StreamTask>();
   readonly #isShared: boolean;
   #nextIdentifier = 1;
   #invalidated = false;
   #finished: Promise<void> | null = null;
 
-  /** Throws TypeError/RangeError naming the field when `configuration` is not valid. */
-  constructor(configuration?: SessionConfiguration) {
+  /**
+   * Throws TypeError/RangeError naming the field when `configuration` is not valid. The
+   * `delegate`, as in `URLSession(configuration:delegate:delegateQueue:)`, hears every task's events.
+   */
+  constructor(configuration?: SessionConfiguration, delegate?: StreamTaskDelegate<StreamTask>) {
     this.configuration = Object.freeze(resolveConfiguration(configuration));
+    if (delegate !== undefined && (typeof delegate !== 'object' || delegate === null)) {
+      throw new TypeError(`Expected \`delegate\` to be an object, got ${describe(delegate)}`);
+    }
+    this.delegate = delegate;
     this.#isShared = sharedSession === undefined && constructingShared;
   }
 
@@ -108,6 +118,7 @@ export class Session {
       signal,
       taskDescription,
       onComplete: (done) => this.#tasks.delete(done),
+      delegate: this.delegate,
     });
     this.#tasks.add(task);
     return task;

@@ -6,9 +6,10 @@
  * takes from it, so a read that times out or is aborted leaves every byte there for the next one.
  */
 import type net from 'node:net';
+import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
 import { openTcp } from './connect/tcp.js';
 import { type ResolvedConfiguration } from './configuration.js';
-import { DEFAULT_MAX_LENGTH } from './constants.js';
+import { DEFAULT_MAX_LENGTH, PROGRESS_INTERVAL_MS, STREAM_WRITE_HIGH_WATER_MARK } from './constants.js';
 import { deferred, type Deferred } from './deferred.js';
 import {
   cancelledError,
@@ -19,14 +20,29 @@ import {
   timedOutError,
   type ErrorContext,
 } from './errors.js';
-import { StreamTaskCompleteEvent, type StreamTaskEventMap } from './events.js';
+import {
+  StreamTaskCompleteEvent,
+  StreamTaskProgressEvent,
+  StreamTaskStreamsEvent,
+  type StreamTaskDelegate,
+  type StreamTaskEventMap,
+} from './events.js';
 import { Lane, type Step } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
 import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
+import {
+  readDataAttempt,
+  readExactlyAttempt,
+  readUntilAttempt,
+  type Attempt,
+  type AtEOFWithoutDelimiter,
+  type ReadState,
+} from './read-ops.js';
 import type {
   AbortSignalLike,
   ConnectionInfo,
+  OperationOptions,
   ReadOptions,
   ReadResult,
   StreamTaskState,
@@ -34,7 +50,15 @@ import type {
   WritableData,
   WriteOptions,
 } from './types.js';
-import { bytesArgument, integerArgument, MAX_BYTES, optionsArgument, signalArgument, timeoutArgument } from './validate.js';
+import {
+  bytesArgument,
+  delimiterArgument,
+  integerArgument,
+  MAX_BYTES,
+  optionsArgument,
+  signalArgument,
+  timeoutArgument,
+} from './validate.js';
 
 /** What the session hands a new task. Not public: create tasks with `session.streamTask()`. */
 export interface StreamTaskInit {
@@ -45,6 +69,13 @@ export interface StreamTaskInit {
   signal: AbortSignalLike | undefined;
   taskDescription: string | undefined;
   onComplete: (task: StreamTask) => void;
+  delegate: StreamTaskDelegate<StreamTask> | undefined;
+}
+
+/** Options of the protocol reads. */
+export interface DelimitedReadOptions extends OperationOptions {
+  /** The most bytes the result may hold, delimiter included. Default 65536. */
+  maxLength?: number;
 }
 
 /** A read waiting for bytes: at most one, the one at the head of the read lane. */
@@ -59,7 +90,7 @@ interface Reader {
 
 type AnyOperation = Interruptible;
 
-const EMPTY = new Uint8Array(0);
+const LINE_FEED = new Uint8Array([0x0a]);
 
 /**
  * A TCP connection with awaited reads and writes, after Foundation's `URLSessionStreamTask`.
@@ -107,6 +138,9 @@ export class StreamTask extends EventTarget {
   #readClosedAnnounced = false;
   #writeClosedAnnounced = false;
   #writeClosing = false;
+  #writeClosed = false;
+  /** captureStreams() was called: the task's own reads, writes and closes are refused. */
+  #captured = false;
   #closeReadPromise: Promise<void> | null = null;
   #closeWritePromise: Promise<void> | null = null;
 
@@ -126,6 +160,13 @@ export class StreamTask extends EventTarget {
   #resourceTimer: NodeJS.Timeout | undefined;
   #signal: AbortSignalLike | undefined;
   #onSignalAbort: (() => void) | undefined;
+  readonly #delegate: StreamTaskDelegate<StreamTask> | undefined;
+  #progressWanted = false;
+  #progressTimer: NodeJS.Timeout | undefined;
+  #progressSent = 0;
+  #progressReceived = 0;
+  /** The read side as the read operations see it. */
+  readonly #readState: ReadState;
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
@@ -136,6 +177,21 @@ export class StreamTask extends EventTarget {
     this.#port = init.port;
     this.#configuration = init.configuration;
     this.#onComplete = init.onComplete;
+    this.#delegate = init.delegate;
+    this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
+    const buffer = this.#buffer;
+    const eofReceived = (): boolean => this.#eofReceived;
+    const error = (): StreamTaskError | null => this.#error;
+    this.#readState = {
+      buffer,
+      get eofReceived() {
+        return eofReceived();
+      },
+      get error() {
+        return error();
+      },
+      deliveredEOF: () => this.#deliveredEOF(),
+    };
     const signal = init.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -228,6 +284,11 @@ export class StreamTask extends EventTarget {
    * with `cancelled` (its `cause` is `reason`), and the state goes `'canceling'`, then `'completed'`.
    */
   cancel(reason?: unknown): void {
+    this.#cancel(reason, false);
+  }
+
+  /** Cancels; `reset` sends RST instead of FIN (a captured writable's abort()). */
+  #cancel(reason: unknown, reset: boolean): void {
     if (this.#finishing || this.#state === 'completed') return;
     const error = cancelledError(this.#context('task'), reason);
     this.#error = error;
@@ -238,6 +299,8 @@ export class StreamTask extends EventTarget {
     this.#readLane.clear();
     this.#writeLane.clear();
     this.#opened.reject(error);
+    this.#wakeReader();
+    if (reset && this.#socket !== null && !this.#socket.destroyed) this.#socket.resetAndDestroy();
     this.#teardown();
   }
 
@@ -272,24 +335,128 @@ export class StreamTask extends EventTarget {
     }
     const op = this.#readOperation<ReadResult>('readData', timeout, signal);
     if (op.settled) return op.promise;
-    const buffer = this.#buffer;
-    const attempt = (): boolean => {
-      const buffered = buffer.length;
-      if (buffered >= minLength || this.#eofReceived) {
-        const data = buffered === 0 ? EMPTY : buffer.take(Math.min(minLength, buffered), maxLength);
-        const atEOF = this.#eofReceived && buffer.length === 0;
-        if (atEOF) this.#deliveredEOF();
-        op.resolve({ data, atEOF });
-        return true;
-      }
-      if (this.#error !== null) {
-        op.reject(this.#error);
-        return true;
-      }
-      return false;
-    };
-    this.#readLane.submit(this.#readStep(op, attempt, minLength));
+    this.#readLane.submit(this.#readStep(op, readDataAttempt(this.#readState, op, minLength, maxLength), minLength));
     return op.promise;
+  }
+
+  /**
+   * Reads exactly `count` bytes. At end of stream before that, rejects with `incompleteRead`
+   * (its `partialLength` says how many came) and the bytes stay buffered for the next read.
+   *
+   * @example
+   * ```ts
+   * const header = await task.readExactly(4);
+   * const body = await task.readExactly(new DataView(header.buffer, header.byteOffset).getUint32(0));
+   * ```
+   */
+  readExactly(count: number, options?: OperationOptions): Promise<Uint8Array> {
+    let timeout: number, signal: AbortSignalLike | undefined;
+    try {
+      integerArgument('count', count, 0, 0, MAX_BYTES);
+      ({ timeout, signal } = this.#operationOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const op = this.#readOperation<Uint8Array>('readExactly', timeout, signal);
+    if (op.settled) return op.promise;
+    this.#readLane.submit(this.#readStep(op, readExactlyAttempt(this.#readState, op, count, op.context), count));
+    return op.promise;
+  }
+
+  /**
+   * Reads up to and including `delimiter` (a string is UTF-8), at most `maxLength` bytes in all.
+   * Without the delimiter in the first `maxLength` bytes: `limitOverrun`, nothing consumed. At
+   * end of stream without it: `incompleteRead`, the bytes staying buffered.
+   *
+   * @example
+   * ```ts
+   * const reply = await task.readUntil('\r\n', { maxLength: 512, timeout: 5000 });
+   * ```
+   */
+  readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
+    return this.#delimitedRead('readUntil', delimiter, options, 'reject') as Promise<Uint8Array>;
+  }
+
+  /**
+   * Reads one line of UTF-8 text ending in LF or CRLF, without its ending; the last line may
+   * lack one. Resolves `null` at end of stream when nothing is left. `maxLength` bounds the
+   * line's bytes with its ending (default 65536; beyond it `limitOverrun`, nothing consumed).
+   *
+   * @example
+   * ```ts
+   * const greeting = await task.readLine({ timeout: 5000 }); // "220 mail.example.com ESMTP"
+   * ```
+   */
+  async readLine(options?: DelimitedReadOptions): Promise<string | null> {
+    const bytes = await this.#delimitedRead('readLine', LINE_FEED, options, 'rest');
+    return bytes === null ? null : decodeLine(bytes);
+  }
+
+  /**
+   * The lines of the stream until its end, as `readLine` reads them.
+   *
+   * @example
+   * ```ts
+   * for await (const line of task.lines()) console.log(line);
+   * ```
+   */
+  async *lines(options?: DelimitedReadOptions): AsyncGenerator<string, void, undefined> {
+    for (;;) {
+      const line = await this.readLine(options);
+      if (line === null) return;
+      yield line;
+    }
+  }
+
+  /**
+   * The chunks of the stream until its end, each at most `maxLength` bytes, each read through
+   * the read queue. Stopping early (`break`) leaves the task open and unread bytes buffered.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of task.chunks({ timeout: 30_000 })) process.stdout.write(chunk);
+   * ```
+   */
+  async *chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncGenerator<Uint8Array, void, undefined> {
+    const given = optionsArgument<ReadOptions>('options', options);
+    const read: ReadOptions = { ...given, minLength: 1 };
+    for (;;) {
+      const { data, atEOF } = await this.readData(read);
+      if (data.length > 0) yield data;
+      if (atEOF) return;
+    }
+  }
+
+  /** `for await (const chunk of task)`: the chunks until end of stream; `break` keeps the task. */
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.chunks();
+  }
+
+  #delimitedRead(
+    operation: string,
+    delimiter: string | Uint8Array,
+    options: DelimitedReadOptions | undefined,
+    atEOF: AtEOFWithoutDelimiter,
+  ): Promise<Uint8Array | null> {
+    let bytes: Uint8Array, maxLength: number, timeout: number, signal: AbortSignalLike | undefined;
+    try {
+      bytes = delimiterArgument('delimiter', delimiter);
+      const given = optionsArgument<DelimitedReadOptions>('options', options);
+      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, bytes.length, MAX_BYTES);
+      ({ timeout, signal } = this.#operationOptions(given));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const op = this.#readOperation<Uint8Array | null>(operation, timeout, signal);
+    if (op.settled) return op.promise;
+    const attempt = readUntilAttempt(this.#readState, op, bytes, maxLength, op.context, atEOF);
+    this.#readLane.submit(this.#readStep(op, attempt, maxLength));
+    return op.promise;
+  }
+
+  #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
+    const given = optionsArgument<OperationOptions>('options', options);
+    return { timeout: timeoutArgument('timeout', given.timeout), signal: signalArgument('signal', given.signal) };
   }
 
   /**
@@ -300,16 +467,13 @@ export class StreamTask extends EventTarget {
   closeRead(): Promise<void> {
     if (this.#closeReadPromise !== null) return this.#closeReadPromise;
     if (this.#error !== null) return this.#rejected(this.#error);
+    if (this.#captured) return this.#rejected(this.#capturedError('closeRead'));
     this.#readClosing = true;
     const op = this.#operation<void>('closeRead', 0, undefined, this.#pending);
     this.#readLane.submit(() => {
       if (op.settled) return true;
-      this.#readClosed = true;
-      this.#buffer.clear();
-      this.#announceReadClosed();
+      this.#closeReadSide();
       op.resolve();
-      this.#updateFlow();
-      this.#maybeComplete();
       return true;
     });
     this.#closeReadPromise = op.promise;
@@ -364,14 +528,7 @@ export class StreamTask extends EventTarget {
       }
       const socket = this.#socket!;
       committed = true;
-      const accepted = socket.write(bytes, (error) => {
-        if (error) {
-          op.reject(this.#error ?? fromSystemError(error, this.#context('write')));
-          return;
-        }
-        this.#countOfBytesSent += length;
-        op.resolve();
-      });
+      const accepted = this.#socketWrite(socket, bytes, op);
       // Below the socket's high-water mark the next write may go at once; above it, the lane
       // waits for 'drain' (even if this write's own time ran out meanwhile) so memory stays bounded.
       return accepted ? true : drained(socket);
@@ -396,19 +553,160 @@ export class StreamTask extends EventTarget {
         op.reject(this.#error);
         return true;
       }
-      this.#socket!.end((error?: Error | null) => {
-        if (error) {
-          op.reject(this.#error ?? fromSystemError(error, this.#context('closeWrite')));
-          return;
-        }
-        op.resolve();
-        this.#announceWriteClosed();
-        this.#maybeComplete();
-      });
+      this.#endWrite(op);
       return true;
     });
     this.#closeWritePromise = op.promise;
     return op.promise;
+  }
+
+  // ---- Streams --------------------------------------------------------------------------------
+
+  /**
+   * Hands the connection over as a WHATWG stream pair, once every read and write enqueued before
+   * has completed. The readable begins with the bytes the task had buffered; afterwards the task's
+   * own reads, writes and closes reject with `invalidState`. The task completes when both streams
+   * are done (the readable at end of stream or cancelled, the writable closed), or on error.
+   *
+   * @example
+   * ```ts
+   * const { readable, writable } = await task.captureStreams();
+   * await readable.pipeThrough(new TextDecoderStream()).pipeTo(consoleSink);
+   * ```
+   */
+  captureStreams(): Promise<CapturedStreams> {
+    if (this.#error !== null) return this.#rejected(this.#error);
+    if (this.#captured) return this.#rejected(this.#capturedError('captureStreams'));
+    this.#captured = true;
+    const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#pending);
+    this.#afterEnqueued(op, () => {
+      const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
+      op.resolve(streams);
+      this.dispatchEvent(new StreamTaskStreamsEvent(streams));
+      this.#callDelegate('didBecomeStreams', streams);
+    });
+    return op.promise;
+  }
+
+  /**
+   * Runs `action` once every operation enqueued before on both lanes has finished; both lanes
+   * wait until it has run. (Apple's "completes any enqueued reads and writes, then …".)
+   */
+  #afterEnqueued(op: Pick<Operation<unknown>, 'settled' | 'onInterrupt' | 'reject'>, action: () => void | Promise<void>): void {
+    let arrived = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrive = (): Promise<void> => {
+      if (++arrived < 2) return released;
+      if (op.settled) {
+        release();
+        return released;
+      }
+      if (this.#error !== null) {
+        op.reject(this.#error);
+        release();
+        return released;
+      }
+      Promise.resolve()
+        .then(action)
+        .catch((error: unknown) => op.reject(error))
+        .finally(release);
+      return released;
+    };
+    op.onInterrupt = () => release();
+    this.#readLane.submit(arrive);
+    this.#writeLane.submit(arrive);
+  }
+
+  /** What the captured streams need of the task. */
+  #capturePort(): CapturePort {
+    const state = this.#readState;
+    return {
+      buffer: this.#buffer,
+      get eofReceived() {
+        return state.eofReceived;
+      },
+      get error() {
+        return state.error;
+      },
+      waitForBytes: () => new Promise<void>((resolve) => {
+        const ready = (): boolean => this.#buffer.length > 0 || this.#eofReceived || this.#error !== null || this.#readClosed;
+        if (ready()) {
+          resolve();
+          return;
+        }
+        this.#reader = {
+          attempt: () => {
+            if (!ready()) return false;
+            resolve();
+            return true;
+          },
+          need: 1,
+          done: () => {},
+        };
+        this.#updateFlow();
+      }),
+      afterRead: () => this.#updateFlow(),
+      deliveredEOF: () => this.#deliveredEOF(),
+      closeRead: () => this.#closeReadSide(),
+      write: (bytes) => {
+        if (this.#error !== null) return Promise.reject(this.#error);
+        if (this.#writeClosed) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
+        const op = this.#operation<void>('write', 0, undefined, this.#pending);
+        this.#socketWrite(this.#socket!, bytes, op);
+        return op.promise;
+      },
+      closeWrite: () => {
+        const op = this.#operation<void>('closeWrite', 0, undefined, this.#pending);
+        if (this.#error !== null) op.reject(this.#error);
+        else this.#endWrite(op);
+        return op.promise;
+      },
+      abort: (reason) => this.#cancel(reason, true),
+    };
+  }
+
+  /** Hands bytes to the socket; `op` resolves when the kernel accepted them. Returns false above the high-water mark. */
+  #socketWrite(socket: net.Socket, bytes: Uint8Array, op: Operation<void>): boolean {
+    const length = bytes.length;
+    return socket.write(bytes, (error) => {
+      if (error) {
+        op.reject(this.#error ?? fromSystemError(error, op.context));
+        return;
+      }
+      this.#countOfBytesSent += length;
+      this.#noteProgress();
+      op.resolve();
+    });
+  }
+
+  /** Sends FIN; `op` resolves when it was sent. */
+  #endWrite(op: Operation<void>): void {
+    this.#socket!.end((error?: Error | null) => {
+      if (error) {
+        op.reject(this.#error ?? fromSystemError(error, op.context));
+        return;
+      }
+      this.#writeClosed = true;
+      op.resolve();
+      this.#announceWriteClosed();
+      this.#maybeComplete();
+    });
+  }
+
+  /** No byte is delivered any more: buffered ones are dropped, later ones read and dropped. */
+  #closeReadSide(): void {
+    if (this.#readClosed) return;
+    this.#readClosed = true;
+    this.#buffer.clear();
+    this.#reader = null;
+    this.#announceReadClosed();
+    this.#updateFlow();
+    this.#maybeComplete();
+  }
+
+  #capturedError(operation: string): StreamTaskError {
+    return invalidStateError(this.#context(operation), 'the connection was handed over by captureStreams()');
   }
 
   // ---- Connecting -----------------------------------------------------------------------------
@@ -479,7 +777,8 @@ export class StreamTask extends EventTarget {
     this.#readLane.open();
     this.#writeLane.open();
     this.#opened.resolve(info);
-    this.#dispatch('open');
+    this.dispatchEvent(new Event('open'));
+    this.#callDelegate('didOpen', info);
   }
 
   // ---- Bytes in -------------------------------------------------------------------------------
@@ -487,6 +786,7 @@ export class StreamTask extends EventTarget {
   /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
   #onBytes(chunk: Buffer): boolean {
     this.#countOfBytesReceived += chunk.length;
+    if (this.#progressWanted) this.#noteProgress();
     if (!this.#readClosed) {
       this.#buffer.push(chunk);
       this.#wakeReader();
@@ -568,25 +868,12 @@ export class StreamTask extends EventTarget {
     queueMicrotask(() => this.#maybeComplete());
   }
 
-  #announceReadClosed(): void {
-    if (this.#readClosedAnnounced) return;
-    this.#readClosedAnnounced = true;
-    this.#dispatch('readclosed');
-  }
-
-  #announceWriteClosed(): void {
-    if (this.#writeClosedAnnounced) return;
-    this.#writeClosedAnnounced = true;
-    this.#dispatch('writeclosed');
-  }
-
   // ---- Ending ---------------------------------------------------------------------------------
 
   /** Completes cleanly once the write side is closed and the read side closed or at delivered EOF. */
   #maybeComplete(): void {
     if (this.#finishing || this.#error !== null) return;
-    const writeClosed = this.#closeWritePromise !== null && this.#socket?.writableFinished === true;
-    if (writeClosed && (this.#readClosed || this.#eofDelivered)) {
+    if (this.#writeClosed && (this.#readClosed || this.#eofDelivered)) {
       this.#finishing = true;
       this.#teardown();
     }
@@ -613,8 +900,10 @@ export class StreamTask extends EventTarget {
   #teardown(): void {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#resourceTimer);
+    clearTimeout(this.#progressTimer);
     this.#connectTimer = undefined;
     this.#resourceTimer = undefined;
+    this.#progressTimer = undefined;
     if (this.#onSignalAbort !== undefined) this.#signal!.removeEventListener('abort', this.#onSignalAbort);
     this.#onSignalAbort = undefined;
     this.#signal = undefined;
@@ -639,25 +928,31 @@ export class StreamTask extends EventTarget {
   #complete(): void {
     if (this.#state === 'completed') return;
     const error = this.#error;
+    this.#emitProgress();
     this.#setState('completed');
     if (error !== null) this.#closed.reject(error);
     else this.#closed.resolve();
     this.#opened.reject(error ?? invalidStateError(this.#context('connect'), 'the task completed before it connected'));
     this.#onComplete(this);
-    this.dispatchEvent(new StreamTaskCompleteEvent(error, this.metrics));
+    const metrics = this.metrics;
+    this.#callDelegate('didFinishCollectingMetrics', metrics);
+    this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    this.#callDelegate('didCompleteWithError', error);
   }
 
   // ---- Helpers --------------------------------------------------------------------------------
 
   #writeRefusal(operation: string): StreamTaskError | null {
     if (this.#error !== null) return this.#error;
+    if (this.#captured) return this.#capturedError(operation);
     if (this.#writeClosing) return invalidStateError(this.#context(operation), 'the write side was closed by closeWrite()');
     return null;
   }
 
   #readOperation<T>(operation: string, timeout: number, signal: AbortSignalLike | undefined): Operation<T> {
     const op = this.#operation<T>(operation, timeout, signal, this.#pendingReads);
-    if (this.#readClosing) op.reject(invalidStateError(this.#context(operation), 'the read side was closed by closeRead()'));
+    if (this.#captured) op.reject(this.#capturedError(operation));
+    else if (this.#readClosing) op.reject(invalidStateError(this.#context(operation), 'the read side was closed by closeRead()'));
     return op;
   }
 
@@ -685,11 +980,63 @@ export class StreamTask extends EventTarget {
   #setState(state: StreamTaskState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.#dispatch('statechange');
+    this.dispatchEvent(new Event('statechange'));
+    this.#callDelegate('didChangeState', state);
   }
 
-  #dispatch(type: keyof StreamTaskEventMap): void {
-    this.dispatchEvent(new Event(type));
+  #announceReadClosed(): void {
+    if (this.#readClosedAnnounced) return;
+    this.#readClosedAnnounced = true;
+    this.dispatchEvent(new Event('readclosed'));
+    this.#callDelegate('readClosed');
+  }
+
+  #announceWriteClosed(): void {
+    if (this.#writeClosedAnnounced) return;
+    this.#writeClosedAnnounced = true;
+    this.dispatchEvent(new Event('writeclosed'));
+    this.#callDelegate('writeClosed');
+  }
+
+  /** Calls the session delegate's method; a throw is reported as uncaught, like a listener's. */
+  #callDelegate<K extends keyof StreamTaskDelegate>(method: K, ...args: DelegateArgs<K>): void {
+    const delegate = this.#delegate;
+    const fn = delegate?.[method] as ((task: StreamTask, ...rest: unknown[]) => void) | undefined;
+    if (typeof fn !== 'function') return;
+    try {
+      fn.call(delegate, this, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  // ---- Progress -------------------------------------------------------------------------------
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    if (args[0] === 'progress') this.#progressWanted = true;
+    super.addEventListener(...args);
+  }
+
+  /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */
+  #noteProgress(): void {
+    if (!this.#progressWanted || this.#progressTimer !== undefined || this.#finishing) return;
+    this.#progressTimer = setTimeout(() => {
+      this.#progressTimer = undefined;
+      this.#emitProgress();
+    }, PROGRESS_INTERVAL_MS);
+  }
+
+  #emitProgress(): void {
+    if (!this.#progressWanted) return;
+    const sent = this.#countOfBytesSent;
+    const received = this.#countOfBytesReceived;
+    if (sent === this.#progressSent && received === this.#progressReceived) return;
+    this.#progressSent = sent;
+    this.#progressReceived = received;
+    this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
+    this.#callDelegate('didUpdateProgress', sent, received);
   }
 }
 
@@ -710,6 +1057,19 @@ export interface StreamTask {
     options?: ListenerOptions,
   ): void;
   removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void;
+}
+
+type DelegateArgs<K extends keyof StreamTaskDelegate> =
+  Required<StreamTaskDelegate<StreamTask>>[K] extends (task: StreamTask, ...rest: infer A) => void ? A : never;
+
+const lineDecoder = new TextDecoder();
+
+/** A line's text without its LF or CRLF ending. */
+function decodeLine(bytes: Uint8Array): string {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  return lineDecoder.decode(bytes.subarray(0, end));
 }
 
 /** Resolves at the socket's next 'drain' or 'close'. */

@@ -120,6 +120,16 @@ export function bytesArgument(name: string, value: unknown): Uint8Array {
   throw new TypeError(`Expected \`${name}\` to be a Uint8Array, ArrayBufferView, ArrayBuffer or string, got ${describe(value)}`);
 }
 
+/** A non-empty delimiter: bytes, or a well-formed string sent as UTF-8. */
+export function delimiterArgument(name: string, value: unknown): Uint8Array {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new TypeError(`Expected \`${name}\` to be a non-empty string or Uint8Array, got ${describe(value)}`);
+  }
+  const bytes = bytesArgument(name, value);
+  if (bytes.length === 0) throw new RangeError(`Expected \`${name}\` to be a non-empty string or Uint8Array, got an empty one`);
+  return bytes;
+}
+
 function isDetached(buffer: ArrayBuffer | SharedArrayBuffer): boolean {
   // Node 20 has no `ArrayBuffer.prototype.detached`; constructing a view over a detached buffer throws.
   if (buffer.byteLength !== 0) return false;
