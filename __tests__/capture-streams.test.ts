@@ -1,0 +1,178 @@
+import { describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
+import { Session, StreamTaskStreamsEvent, type CapturedStreams, type StreamTask } from '../lib/index.js';
+import { expectCode, text, useLoopback } from './helpers/fixture.js';
+import { settle, startPeer } from './helpers/peer.js';
+
+const loopback = useLoopback();
+
+async function readAll(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of readable) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts);
+}
+
+/** Waits (a turn at a time, no sleep) until the task has buffered at least `count` bytes. */
+async function buffered(task: StreamTask, count: number): Promise<void> {
+  while (task.bufferedAmount < count) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('captureStreams', () => {
+  test('the readable begins with the bytes the task had buffered, then the rest, and ends at FIN', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    remote.socket.write('hello world');
+    expect(text((await task.readData({ minLength: 2, maxLength: 2 })).data)).toBe('he');
+    await buffered(task, 9);
+    const { readable, writable } = await task.captureStreams();
+    remote.socket.end(', and goodbye');
+    expect((await readAll(readable)).toString()).toBe('llo world, and goodbye');
+    await writable.close();
+    await remote.ended;
+    await task.closed;
+    expect(task.state).toBe('completed');
+    expect(task.error).toBeNull();
+  });
+
+  test('reads and writes enqueued before capture finish first, in order', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const earlierRead = task.readData({ minLength: 3, maxLength: 3 });
+    const earlierWrite = task.write('first;');
+    const capturing = task.captureStreams();
+    remote.socket.write('abcdef');
+    expect(text((await earlierRead).data)).toBe('abc');
+    await earlierWrite;
+    const { readable, writable } = await capturing;
+    const writer = writable.getWriter();
+    await writer.write(new TextEncoder().encode('second'));
+    expect((await remote.waitForBytes(12)).toString()).toBe('first;second');
+    const reader = readable.getReader();
+    const { value } = await reader.read();
+    expect(text(value!)).toBe('def');
+    reader.releaseLock();
+    await writer.close();
+    remote.socket.end();
+    await readAll(readable);
+    await task.closed;
+  });
+
+  test("after capture the task's own operations reject invalidState; the event and delegate fire", async () => {
+    const seen: string[] = [];
+    const session = new Session({}, {
+      didBecomeStreams: (task, streams) => seen.push(`delegate:${task.taskIdentifier}:${typeof streams.readable}`),
+    });
+    try {
+      const task = await session.connect('127.0.0.1', loopback.peer.port);
+      task.addEventListener('streamscaptured', (event) => {
+        expect(event).toBeInstanceOf(StreamTaskStreamsEvent);
+        seen.push('event');
+      });
+      const capturing = task.captureStreams();
+      const refusals: Promise<unknown>[] = [task.readData(), task.write('x'), task.closeRead(), task.closeWrite(), task.readLine(), task.captureStreams()];
+      for (const refused of refusals) {
+        const error = expectCode((await settle(refused)).error, 'invalidState');
+        expect(error.message).toMatch(/handed over by captureStreams\(\)/);
+      }
+      const streams: CapturedStreams = await capturing;
+      expect(seen).toEqual(['event', `delegate:${task.taskIdentifier}:object`]);
+      await streams.writable.abort();
+    } finally {
+      await session[Symbol.asyncDispose]();
+    }
+  });
+
+  test('BYOB readers fill their own buffers', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const { readable, writable } = await task.captureStreams();
+    remote.socket.write('0123456789');
+    const reader = readable.getReader({ mode: 'byob' });
+    const first = await reader.read(new Uint8Array(4));
+    expect(text(first.value!)).toBe('0123');
+    const second = await reader.read(new Uint8Array(100));
+    expect(text(second.value!)).toBe('456789');
+    remote.socket.end();
+    const end = await reader.read(new Uint8Array(8));
+    expect(end.done).toBe(true);
+    await writable.close();
+    await task.closed;
+  });
+
+  test('readable.cancel() closes the read side; writable.close() sends FIN; then the task completes', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const readClosed = once(task, 'readclosed');
+    const { readable, writable } = await task.captureStreams();
+    await readable.cancel();
+    await readClosed;
+    expect(task.state).toBe('running');
+    await writable.close();
+    await remote.ended;
+    await task.closed;
+    expect(task.state).toBe('completed');
+  });
+
+  test('writable.abort() resets the connection; the readable errors cancelled', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    // The peer sees a reset, not a FIN.
+    const peerError = new Promise<NodeJS.ErrnoException>((resolve) => remote.socket.once('error', resolve));
+    const { readable, writable } = await task.captureStreams();
+    const reading = settle(readable.getReader().read());
+    await writable.abort(new Error('stop'));
+    expectCode((await reading).error, 'cancelled');
+    expectCode((await settle(task.closed)).error, 'cancelled');
+    expect((await peerError).code).toBe('ECONNRESET');
+  });
+
+  test('a slow consumer keeps memory bounded; a stalled peer makes the writable push back', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port, { readBufferSize: 128 * 1024 });
+    const remote = await loopback.peer.connection();
+    const { readable, writable } = await task.captureStreams();
+    // In: the peer floods, nobody reads the readable.
+    const flood = Buffer.alloc(64 * 1024, 9);
+    while (remote.socket.write(flood));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(task.bufferedAmount).toBeLessThanOrEqual(128 * 1024 + 256 * 1024);
+    // Out: the peer does not read; the writer's desiredSize drops to zero or below.
+    remote.socket.pause();
+    const writer = writable.getWriter();
+    const big = new Uint8Array(1024 * 1024);
+    let pushedBack = false;
+    for (let i = 0; i < 64 && !pushedBack; i++) {
+      void writer.write(big).catch(() => {});
+      pushedBack = (writer.desiredSize ?? 0) <= 0;
+    }
+    expect(pushedBack).toBe(true);
+    await writer.abort();
+    await readable.cancel().catch(() => {});
+    await settle(task.closed);
+  });
+
+  test('pipeTo between two tasks carries every byte and the FIN (a proxy)', async () => {
+    const upstream = await startPeer();
+    try {
+      const from = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+      const to = await loopback.session.connect('127.0.0.1', upstream.port);
+      const source = await loopback.peer.connection();
+      const sink = await upstream.connection();
+      const a = await from.captureStreams();
+      const b = await to.captureStreams();
+      const piping = a.readable.pipeTo(b.writable);
+      const payload = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+      source.socket.end(payload);
+      await piping;
+      await sink.ended;
+      expect(Buffer.compare(sink.received(), payload)).toBe(0);
+      source.socket.end();
+      sink.socket.end();
+      await a.writable.close();
+      await b.readable.cancel();
+      await Promise.all([from.closed, to.closed]);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
