@@ -17,3 +17,20 @@ describe('examples run as written', () => {
     expect(lines.at(-1)).toMatch(/^client {3}done: state completed, \d+ bytes sent, \d+ received$/);
   });
 });
+
+describe('more examples', () => {
+  test('the relay pipes 64 MiB between two tasks and the consumer confirms every byte', async () => {
+    const { runRelay } = await import('../examples/relay.js');
+    const answer = await runRelay(() => {});
+    expect(answer).toMatch(/^67108864 bytes, sha256 [0-9a-f]{16}…$/);
+  });
+
+  test('the line reader breaks at ERROR and still gets the lines after it', async () => {
+    const { runLineReader } = await import('../examples/line-reader.js');
+    const lines: string[] = [];
+    const counts = await runLineReader((line) => lines.push(line));
+    expect(counts).toEqual({ INFO: 3, DEBUG: 1, WARN: 1, ERROR: 1 });
+    expect(lines).toContain('after break: INFO event 6');
+    expect(lines).toContain('after break: STATS 7 lines sent');
+  });
+});

@@ -2,12 +2,12 @@
  * streamtask demo: a line-protocol client (a tiny key-value store) against a server this
  * program starts itself on 127.0.0.1. Run it with `npm start`.
  *
- * It shows the core of the library: connect, awaited write and readData with a time limit,
+ * It shows the core of the library: connect, awaited write and readLine with a time limit,
  * half-close with closeWrite, and reading the server's last words until end of stream.
  */
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { Session, StreamTaskError, type StreamTask } from 'streamtask';
+import { Session, StreamTaskError } from 'streamtask';
 
 /** The server: SET key value / GET key / QUIT, one command per line. */
 function startServer(): Promise<net.Server> {
@@ -38,23 +38,6 @@ function startServer(): Promise<net.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-const decoder = new TextDecoder();
-
-/** Reads one line: readData until a newline is buffered. (Issue #3 brings readUntil/lines.) */
-async function readLine(task: StreamTask, carry: { text: string }): Promise<string | null> {
-  for (;;) {
-    const end = carry.text.indexOf('\n');
-    if (end >= 0) {
-      const line = carry.text.slice(0, end);
-      carry.text = carry.text.slice(end + 1);
-      return line;
-    }
-    const { data, atEOF } = await task.readData({ maxLength: 4096, timeout: 5000 });
-    carry.text += decoder.decode(data, { stream: !atEOF });
-    if (atEOF && !carry.text.includes('\n')) return carry.text.length > 0 ? carry.text : null;
-  }
-}
-
 export async function runDemo(log: (line: string) => void = console.log): Promise<void> {
   const server = await startServer();
   const { port } = server.address() as net.AddressInfo;
@@ -64,17 +47,15 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
     const task = await session.connect('127.0.0.1', port);
     const info = await task.opened;
     log(`client   connected from ${info.localAddress}:${info.localPort}`);
-    const carry = { text: '' };
-    log(`server > ${await readLine(task, carry)}`);
+    log(`server > ${await task.readLine({ timeout: 5000 })}`);
     for (const command of ['SET greeting hello from streamtask', 'GET greeting', 'GET missing', 'PING']) {
       log(`client < ${command}`);
       await task.write(`${command}\n`, { timeout: 5000 });
-      log(`server > ${await readLine(task, carry)}`);
+      log(`server > ${await task.readLine({ timeout: 5000 })}`);
     }
     await task.closeWrite();
     log('client   closeWrite(): FIN sent, still reading');
-    let line: string | null;
-    while ((line = await readLine(task, carry)) !== null) log(`server > ${line}`);
+    for await (const line of task.lines()) log(`server > ${line}`);
     await task.closed;
     log(`client   done: state ${task.state}, ${task.countOfBytesSent} bytes sent, ${task.countOfBytesReceived} received`);
   } catch (error) {
