@@ -34,3 +34,16 @@ describe('more examples', () => {
     expect(lines).toContain('after break: STATS 7 lines sent');
   });
 });
+
+describe('STARTTLS against a real SMTP server', () => {
+  test('the SMTP example greets in plaintext, upgrades, and delivers the message over TLS', async () => {
+    const { runSmtpExample } = await import('../examples/smtp-starttls.js');
+    const lines: string[] = [];
+    const received = await runSmtpExample((line) => lines.push(line));
+    expect(received).toHaveLength(1);
+    expect(received[0]).toContain('Sent over STARTTLS with streamtask.');
+    expect(lines).toContain('C: STARTTLS');
+    expect(lines.find((line) => line.startsWith('-- TLS: TLSv1.3'))).toBeDefined();
+    expect(lines.indexOf('C: MAIL FROM:<alice@example.com>')).toBeGreaterThan(lines.findIndex((line) => line.startsWith('-- TLS')));
+  });
+});

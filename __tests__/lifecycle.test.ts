@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
 import { Session, StreamTaskCompleteEvent, StreamTaskError, type StreamTask } from '../lib/index.js';
 import { delay, settle } from './helpers/peer.js';
 import { expectCode, text, useLoopback } from './helpers/fixture.js';
@@ -40,6 +41,22 @@ describe('half-close', () => {
     expect(task.error).toBeNull();
     expect(events).toEqual(['state:running', 'open', 'writeclosed', 'readclosed', 'state:completed', 'complete']);
     expect(loopback.session.tasks).not.toContain(task);
+  });
+
+  test('both FINs exchanged before the reader takes the end of stream: still a clean completion', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    remote.socket.end('last');
+    await once(task, 'readclosed');
+    await task.closeWrite();
+    // Node closes the half-open socket by itself now; the task must wait for the reader, not fail.
+    await delay(20);
+    expect(task.error).toBeNull();
+    expect(task.state).toBe('running');
+    expect(await task.readData({ minLength: 10 })).toEqual({ data: Buffer.from('last'), atEOF: true });
+    await task.closed;
+    expect(task.state).toBe('completed');
+    expect(task.error).toBeNull();
   });
 
   test('the peer closes first: readclosed fires, reads drain then see EOF, and writes still work', async () => {

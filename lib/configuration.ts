@@ -1,6 +1,7 @@
 /**
  * SessionConfiguration: what a session's tasks default to. Typed and validated once, here.
  */
+import type { TLSOptions } from './connect/tls.js';
 import { DEFAULT_READ_BUFFER_SIZE, DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { AbortSignalLike } from './types.js';
 import {
@@ -35,8 +36,11 @@ export interface SessionConfiguration {
   keepAlive?: boolean;
   /** Not available yet in this release: setting it throws. */
   waitsForConnectivity?: boolean;
-  /** Not available yet in this release: setting it throws. */
-  tls?: unknown;
+  /**
+   * TLS settings: on a session, the defaults for every task's TLS; on a task, `true` or settings
+   * turn TLS on from the first byte. Secure by default (verification on, TLS 1.2 at least).
+   */
+  tls?: true | TLSOptions;
   /** Not available yet in this release: setting it throws. */
   proxy?: unknown;
 }
@@ -56,9 +60,56 @@ export interface ResolvedConfiguration {
   readBufferSize: number;
   noDelay: boolean;
   keepAlive: boolean;
+  /** TLS defaults for this session's tasks. */
+  tls: TLSOptions;
 }
 
-const NOT_YET = ['waitsForConnectivity', 'tls', 'proxy'] as const;
+const NOT_YET = ['waitsForConnectivity', 'proxy'] as const;
+
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const PEM_FIELDS = ['ca', 'cert', 'key', 'pfx'] as const;
+
+/** Validates TLS settings and lays them over `base`. Throws naming the field. */
+export function resolveTLSOptions(name: string, value: unknown, base: TLSOptions = {}): TLSOptions {
+  if (value === undefined || value === true) return base;
+  const given = optionsArgument<TLSOptions>(name, value);
+  for (const field of PEM_FIELDS) {
+    const item = given[field];
+    const items = Array.isArray(item) ? item : [item];
+    if (item !== undefined && !items.every((entry) => typeof entry === 'string' || entry instanceof Uint8Array)) {
+      throw new TypeError(`Expected \`${name}.${field}\` to be PEM text, a Buffer, or an array of them, got ${describe(item)}`);
+    }
+  }
+  stringArgument(`${name}.servername`, given.servername);
+  stringArgument(`${name}.passphrase`, given.passphrase);
+  stringArgument(`${name}.ciphers`, given.ciphers);
+  booleanArgument(`${name}.rejectUnauthorized`, given.rejectUnauthorized, true);
+  booleanArgument(`${name}.discardUnreadPlaintext`, given.discardUnreadPlaintext, false);
+  for (const field of ['minVersion', 'maxVersion'] as const) {
+    const version = given[field];
+    if (version !== undefined && !TLS_VERSIONS.includes(version)) {
+      throw new RangeError(`Expected \`${name}.${field}\` to be one of ${TLS_VERSIONS.join(', ')}, got ${describe(version)}`);
+    }
+  }
+  for (const field of ['checkServerIdentity', 'serverTrust'] as const) {
+    if (given[field] !== undefined && typeof given[field] !== 'function') {
+      throw new TypeError(`Expected \`${name}.${field}\` to be a function, got ${describe(given[field])}`);
+    }
+  }
+  if (given.ALPNProtocols !== undefined &&
+      (!Array.isArray(given.ALPNProtocols) || !given.ALPNProtocols.every((p) => typeof p === 'string' && p.length > 0 && p.length < 256))) {
+    throw new TypeError(`Expected \`${name}.ALPNProtocols\` to be an array of protocol names (1 to 255 characters), got ${describe(given.ALPNProtocols)}`);
+  }
+  if (given.pinnedPublicKeys !== undefined) {
+    const pins = given.pinnedPublicKeys;
+    const valid = Array.isArray(pins) && pins.length > 0 && pins.every((pin) =>
+      typeof pin === 'string' && Buffer.from(pin.replace(/^sha256\//, ''), 'base64').length === 32);
+    if (!valid) {
+      throw new TypeError(`Expected \`${name}.pinnedPublicKeys\` to be a non-empty array of base64 SHA-256 digests ("sha256/…"), got ${describe(pins)}`);
+    }
+  }
+  return { ...base, ...given };
+}
 
 /** Validates `input` and fills gaps from `base`. Throws TypeError/RangeError naming the field. */
 export function resolveConfiguration(
@@ -84,6 +135,8 @@ export function resolveConfiguration(
       `${argumentName}.readBufferSize`, given.readBufferSize, base.readBufferSize, 1, MAX_BYTES),
     noDelay: booleanArgument(`${argumentName}.noDelay`, given.noDelay, base.noDelay),
     keepAlive: booleanArgument(`${argumentName}.keepAlive`, given.keepAlive, base.keepAlive),
+    // A task's `tls` turns TLS on (see resolveTaskOptions); its settings still lay over the session's.
+    tls: resolveTLSOptions(`${argumentName}.tls`, given.tls, base.tls),
   };
 }
 
@@ -91,10 +144,17 @@ export function resolveConfiguration(
 export function resolveTaskOptions(
   input: unknown,
   base: ResolvedConfiguration,
-): { configuration: ResolvedConfiguration; signal: AbortSignalLike | undefined; taskDescription: string | undefined } {
+): {
+  configuration: ResolvedConfiguration;
+  signal: AbortSignalLike | undefined;
+  taskDescription: string | undefined;
+  tlsAtStart: TLSOptions | null;
+} {
   const given = optionsArgument<StreamTaskOptions>('options', input);
+  const configuration = resolveConfiguration(given, base, 'options');
   return {
-    configuration: resolveConfiguration(given, base, 'options'),
+    configuration,
+    tlsAtStart: given.tls === undefined || (given.tls as unknown) === false ? null : configuration.tls,
     signal: signalArgument('options.signal', given.signal),
     taskDescription: stringArgument('options.taskDescription', given.taskDescription),
   };
@@ -106,4 +166,5 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   readBufferSize: DEFAULT_READ_BUFFER_SIZE,
   noDelay: true,
   keepAlive: false,
+  tls: Object.freeze({}),
 });

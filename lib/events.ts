@@ -1,5 +1,6 @@
 /** The events a task dispatches (the task is an EventTarget), and the delegate that mirrors them. */
 import type { CapturedStreams } from './adapters/web-streams.js';
+import type { SecureConnectionInfo } from './connect/tls.js';
 import type { StreamTaskError } from './errors.js';
 import type { ConnectionInfo, StreamTaskState, TaskMetrics } from './types.js';
 
@@ -39,12 +40,24 @@ export class StreamTaskStreamsEvent extends Event {
   }
 }
 
+/** Dispatched when TLS is established (from the first byte or by `startSecureConnection`). */
+export class StreamTaskSecureEvent extends Event {
+  readonly info: SecureConnectionInfo;
+
+  constructor(info: SecureConnectionInfo) {
+    super('secureconnection');
+    this.info = info;
+  }
+}
+
 /** The events of a task, by name, for typed `addEventListener`. */
 export interface StreamTaskEventMap {
   /** `task.state` changed. */
   statechange: Event;
   /** The connection opened (`task.opened` resolved). */
   open: Event;
+  /** TLS was established. */
+  secureconnection: StreamTaskSecureEvent;
   /** Byte counts changed (coalesced). */
   progress: StreamTaskProgressEvent;
   /** `captureStreams()` handed the connection over. */
@@ -75,6 +88,8 @@ export interface StreamTaskDelegate<Task = unknown> {
   didChangeState?(task: Task, state: StreamTaskState): void;
   /** Mirrors `open`. */
   didOpen?(task: Task, info: ConnectionInfo): void;
+  /** Mirrors `secureconnection`. */
+  didSecureConnection?(task: Task, info: SecureConnectionInfo): void;
   /** Mirrors `progress`. */
   didUpdateProgress?(task: Task, countOfBytesSent: number, countOfBytesReceived: number): void;
   /** `urlSession(_:streamTask:didBecome:outputStream:)`; mirrors `streamscaptured`. */

@@ -5,10 +5,18 @@
 export { Session, type StreamTaskTarget } from './session.js';
 export { StreamTask, type DelimitedReadOptions } from './stream-task.js';
 export type { CapturedStreams } from './adapters/web-streams.js';
+export type {
+  PeerCertificateSummary,
+  SecureConnectionInfo,
+  ServerTrustChallenge,
+  ServerTrustDisposition,
+  TLSOptions,
+} from './connect/tls.js';
 export { StreamTaskError, URL_ERROR_CODES, type StreamTaskErrorCode } from './errors.js';
 export {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
+  StreamTaskSecureEvent,
   StreamTaskStreamsEvent,
   type StreamTaskDelegate,
   type StreamTaskEventMap,

@@ -109,7 +109,7 @@ export class Session {
     }
     const resolvedHost = hostArgument(host);
     const resolvedPort = portArgument(givenPort);
-    const { configuration, signal, taskDescription } = resolveTaskOptions(given, this.configuration);
+    const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
     const task = new StreamTask({
       taskIdentifier: this.#nextIdentifier++,
       host: resolvedHost,
@@ -119,6 +119,7 @@ export class Session {
       taskDescription,
       onComplete: (done) => this.#tasks.delete(done),
       delegate: this.delegate,
+      tlsAtStart,
     });
     this.#tasks.add(task);
     return task;

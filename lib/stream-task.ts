@@ -8,6 +8,8 @@
 import type net from 'node:net';
 import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
 import { openTcp } from './connect/tcp.js';
+import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
+import { resolveTLSOptions } from './configuration.js';
 import { type ResolvedConfiguration } from './configuration.js';
 import { DEFAULT_MAX_LENGTH, PROGRESS_INTERVAL_MS, STREAM_WRITE_HIGH_WATER_MARK } from './constants.js';
 import { deferred, type Deferred } from './deferred.js';
@@ -23,6 +25,7 @@ import {
 import {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
+  StreamTaskSecureEvent,
   StreamTaskStreamsEvent,
   type StreamTaskDelegate,
   type StreamTaskEventMap,
@@ -70,6 +73,8 @@ export interface StreamTaskInit {
   taskDescription: string | undefined;
   onComplete: (task: StreamTask) => void;
   delegate: StreamTaskDelegate<StreamTask> | undefined;
+  /** TLS from the first byte, with these settings; null for plain TCP. */
+  tlsAtStart: TLSOptions | null;
 }
 
 /** Options of the protocol reads. */
@@ -121,6 +126,10 @@ export class StreamTask extends EventTarget {
   #error: StreamTaskError | null = null;
 
   #socket: net.Socket | null = null;
+  /** The TCP socket under a TLS one (destroyed with it). */
+  #plainSocket: net.Socket | null = null;
+  readonly #tlsAtStart: TLSOptions | null;
+  #secured = false;
   #socketClosed = false;
   #started = false;
   #connected = false;
@@ -177,6 +186,7 @@ export class StreamTask extends EventTarget {
     this.#port = init.port;
     this.#configuration = init.configuration;
     this.#onComplete = init.onComplete;
+    this.#tlsAtStart = init.tlsAtStart;
     this.#delegate = init.delegate;
     this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
     const buffer = this.#buffer;
@@ -560,6 +570,108 @@ export class StreamTask extends EventTarget {
     return op.promise;
   }
 
+  // ---- TLS -----------------------------------------------------------------------------------
+
+  /**
+   * Upgrades the connection to TLS in place (STARTTLS), once every read and write enqueued before
+   * has completed; reads and writes enqueued after it run over TLS. `tls` overrides the session's
+   * TLS settings. The handshake is limited by `timeoutIntervalForRequest`.
+   *
+   * Plaintext that arrived before the upgrade and was not read makes it fail with
+   * `secureConnectionFailed` and closes the task (it could be an injected command); read the
+   * server's go-ahead reply completely first, or pass `discardUnreadPlaintext: true`.
+   *
+   * @example
+   * ```ts
+   * await task.write('STARTTLS\r\n');
+   * const reply = await task.readLine();          // "220 Ready to start TLS"
+   * const info = await task.startSecureConnection();
+   * console.log(info.protocol, info.cipher);      // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+   * ```
+   */
+  startSecureConnection(tls?: TLSOptions): Promise<SecureConnectionInfo> {
+    let settings: TLSOptions;
+    try {
+      settings = resolveTLSOptions('tls', tls, this.#configuration.tls);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refusal = this.#writeRefusal('startSecureConnection');
+    if (refusal !== null) return this.#rejected(refusal);
+    if (this.#readClosing) return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the read side was closed by closeRead()'));
+    if (this.#secured || this.#tlsAtStart !== null) {
+      return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the connection is already secure'));
+    }
+    this.#secured = true;
+    const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#pending);
+    this.#afterEnqueued(op, async () => {
+      op.resolve(await this.#upgrade(settings, this.#configuration.timeoutIntervalForRequest));
+    });
+    return op.promise;
+  }
+
+  /**
+   * Not possible over Node's TLS sockets: rejects with `invalidState` (see docs/tls.md). Apple
+   * deprecated it too.
+   */
+  stopSecureConnection(): Promise<void> {
+    return this.#rejected(invalidStateError(this.#context('stopSecureConnection'),
+      "Node's TLS sockets cannot hand the connection back to plaintext; close the task instead"));
+  }
+
+  /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
+  async #upgrade(settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
+    const context = this.#context('startSecureConnection');
+    const plain = this.#socket!;
+    const unread = this.#buffer.length;
+    if (unread > 0 || this.#eofReceived) {
+      if (this.#eofReceived) {
+        const error = streamTaskError('secureConnectionFailed', context, 'the peer closed its side before the TLS upgrade');
+        this.#fail(error);
+        throw error;
+      }
+      if (settings.discardUnreadPlaintext === true) {
+        this.#buffer.clear();
+      } else {
+        const error = streamTaskError('secureConnectionFailed', context,
+          `${unread} bytes of plaintext arrived before the TLS upgrade and were not read; they could be ` +
+          'an injected command (STARTTLS injection), so the upgrade is refused. Read the go-ahead reply ' +
+          'completely first, or pass discardUnreadPlaintext: true');
+        this.#fail(error);
+        throw error;
+      }
+    }
+    this.#metrics.secureConnectionStartDate = new Date();
+    // The TLS engine must read the handshake even if our buffer had paused the socket.
+    this.#reading = true;
+    plain.resume();
+    try {
+      const { socket, info } = await secure({ socket: plain, host: this.#host, tls: settings, timeout, context });
+      if (this.#finishing) {
+        socket.destroy();
+        throw this.#error ?? streamTaskError('cancelled', context, 'cancelled');
+      }
+      this.#plainSocket = plain;
+      this.#socket = socket;
+      this.#wire(socket);
+      socket.on('data', (chunk: Buffer) => {
+        if (!this.#onBytes(chunk)) socket.pause();
+      });
+      this.#secured = true;
+      const metrics = this.#metrics;
+      metrics.secureConnectionEndDate = new Date();
+      metrics.negotiatedTLSProtocolVersion = info.protocol;
+      metrics.negotiatedTLSCipherSuite = info.cipher;
+      this.#updateFlow();
+      this.dispatchEvent(new StreamTaskSecureEvent(info));
+      this.#callDelegate('didSecureConnection', info);
+      return info;
+    } catch (error) {
+      this.#fail(error as StreamTaskError);
+      throw error;
+    }
+  }
+
   // ---- Streams --------------------------------------------------------------------------------
 
   /**
@@ -744,17 +856,28 @@ export class StreamTask extends EventTarget {
       this.#metrics.connectStartDate = looked;
     });
     socket.once('connect', () => this.#onConnect(socket));
-    socket.on('end', () => this.#onEnd());
+    this.#wire(socket);
+  }
+
+  /**
+   * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
+   * TLS upgrade the plain socket's events no longer speak for the connection.
+   */
+  #wire(socket: net.Socket): void {
+    socket.on('end', () => {
+      if (socket === this.#socket) this.#onEnd();
+    });
     socket.on('error', (error) => {
+      if (socket !== this.#socket) return;
       const fallback = this.#connected ? 'networkConnectionLost' : 'cannotConnectToHost';
       this.#fail(fromSystemError(error, this.#context(this.#connected ? 'stream' : 'connect'), fallback));
     });
-    socket.on('close', () => this.#onSocketClose());
+    socket.on('close', () => {
+      if (socket === this.#socket) this.#onSocketClose();
+    });
   }
 
   #onConnect(socket: net.Socket): void {
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
     this.#connected = true;
     const metrics = this.#metrics;
     metrics.connectEndDate = new Date();
@@ -774,6 +897,21 @@ export class StreamTask extends EventTarget {
     metrics.remoteAddress = info.remoteAddress;
     metrics.remotePort = info.remotePort;
     this.#updateFlow();
+    if (this.#tlsAtStart === null) {
+      this.#opening(info);
+      return;
+    }
+    // TLS from the first byte: the lanes open once the handshake is done; the connect time limit covers it.
+    this.#upgrade(this.#tlsAtStart, 0).then(
+      (secureInfo) => this.#opening({ ...info, tls: secureInfo }),
+      () => {}, // #upgrade failed the task; `opened` rejects with its error
+    );
+  }
+
+  #opening(info: ConnectionInfo): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.#finishing) return;
     this.#readLane.open();
     this.#writeLane.open();
     this.#opened.resolve(info);
@@ -914,15 +1052,22 @@ export class StreamTask extends EventTarget {
     }
     // Completion waits for the socket's 'close', so no handle outlives `closed`.
     socket.destroy();
+    this.#plainSocket?.destroy();
   }
 
   #onSocketClose(): void {
     this.#socketClosed = true;
-    if (!this.#finishing) {
-      this.#fail(streamTaskError('networkConnectionLost', this.#context('stream'), 'the connection closed'));
+    if (this.#finishing) {
+      this.#complete();
       return;
     }
-    this.#complete();
+    // Both FINs exchanged: Node closes a half-open socket by itself. That is a clean end; the task
+    // completes once a read has taken the end of stream (the buffer stays readable meanwhile).
+    if (this.#eofReceived && this.#writeClosed) {
+      this.#maybeComplete();
+      return;
+    }
+    this.#fail(streamTaskError('networkConnectionLost', this.#context('stream'), 'the connection closed'));
   }
 
   #complete(): void {

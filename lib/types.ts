@@ -1,4 +1,5 @@
 /** Public types shared by the session and its tasks. */
+import type { SecureConnectionInfo } from './connect/tls.js';
 import type { AbortSignalLike } from './validate.js';
 
 export type { AbortSignalLike };
@@ -12,6 +13,8 @@ export interface ConnectionInfo {
   localPort: number;
   remoteAddress: string;
   remotePort: number;
+  /** For a task with TLS from the first byte: what the handshake negotiated. */
+  tls?: SecureConnectionInfo;
 }
 
 /** What `readData` resolves with. */

@@ -1,0 +1,278 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { Session, StreamTaskSecureEvent, type SecureConnectionInfo } from '../lib/index.js';
+import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { expectCode, text } from './helpers/fixture.js';
+import { settle } from './helpers/peer.js';
+import { startSilentPeer, startStartTlsPeer, startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+
+let certs: TestCertificates;
+let session: Session;
+
+beforeAll(() => {
+  certs = makeCertificates();
+});
+afterAll(() => certs.remove());
+beforeEach(() => {
+  session = new Session({ timeoutIntervalForRequest: 5000 });
+});
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+});
+
+async function withPeer<T>(peer: Promise<TlsPeer>, run: (peer: TlsPeer) => Promise<T>): Promise<T> {
+  const started = await peer;
+  try {
+    return await run(started);
+  } finally {
+    await started.close();
+  }
+}
+
+const leafServer = (): Promise<TlsPeer> => startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+
+describe('TLS from the first byte', () => {
+  test('verifies, sends SNI, reports what was negotiated, and reads and half-closes over TLS', async () => {
+    await withPeer(leafServer(), async (peer) => {
+      const task = session.streamTask('localhost', peer.port, { tls: { ca: certs.ca } });
+      const secured = new Promise<StreamTaskSecureEvent>((resolve) => task.addEventListener('secureconnection', resolve));
+      task.resume();
+      const info = await task.opened;
+      const tls = info.tls!;
+      expect(tls.protocol).toBe('TLSv1.3');
+      expect(tls.cipher).toMatch(/^TLS_/);
+      expect(tls.authorized).toBe(true);
+      expect(tls.servername).toBe('localhost');
+      expect(tls.peerCertificate?.subject).toBe('CN=localhost');
+      expect(tls.peerCertificate?.validTo.getTime()).toBeGreaterThan(Date.now());
+      expect((await secured).info).toEqual(tls);
+      await task.write('hello over tls');
+      expect(text(await task.readExactly(14))).toBe('HELLO OVER TLS');
+      await task.closeWrite();
+      const rest = await task.readData({ minLength: 3 });
+      expect(text(rest.data)).toBe('BYE');
+      expect((await task.readData()).atEOF).toBe(true);
+      await task.closed;
+      expect(peer.sessions[0]!.servername).toBe('localhost');
+      const metrics = task.metrics;
+      expect(metrics.negotiatedTLSProtocolVersion).toBe('TLSv1.3');
+      expect(metrics.secureConnectionStartDate!.getTime()).toBeLessThanOrEqual(metrics.secureConnectionEndDate!.getTime());
+      expect(metrics.connectEndDate!.getTime()).toBeLessThanOrEqual(metrics.secureConnectionStartDate!.getTime());
+    });
+  });
+
+  test('the peer closing first over TLS ends only its side: we can still write, then close', async () => {
+    const heard: string[] = [];
+    const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert, allowHalfOpen: true }, (socket) => {
+      socket.on('data', (data: Buffer) => heard.push(data.toString()));
+      socket.on('error', () => {});
+      socket.end('done talking'); // close_notify and FIN right away; still listening
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const task = await session.connect('localhost', (server.address() as AddressInfo).port, { tls: { ca: certs.ca } });
+      expect(text(await task.readExactly(12))).toBe('done talking');
+      await once(task, 'readclosed');
+      expect(task.state).toBe('running');
+      await task.write('but I am not');
+      await task.closeWrite();
+      expect(await task.readData()).toEqual({ data: new Uint8Array(0), atEOF: true });
+      await task.closed;
+      expect(task.error).toBeNull();
+      while (heard.join('') !== 'but I am not') await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('an address literal gets no SNI but its IP is still verified', async () => {
+    await withPeer(leafServer(), async (peer) => {
+      const task = await session.connect('127.0.0.1', peer.port, { tls: { ca: certs.ca } });
+      expect((await task.opened).tls?.authorized).toBe(true);
+      await task.write('x');
+      await task.readExactly(1);
+      expect(peer.sessions[0]!.servername).toBe(false);
+    });
+  });
+
+  test.each([
+    ['an untrusted CA', () => ({ key: certs.selfSigned.key, cert: certs.selfSigned.cert }), /does not verify: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED)/],
+    ['a wrong host name', () => ({ key: certs.wrongHost.key, cert: certs.wrongHost.cert }), /does not verify: ERR_TLS_CERT_ALTNAME_INVALID/],
+    ['an expired certificate', () => ({ key: certs.expired.key, cert: certs.expired.cert }), /does not verify: CERT_HAS_EXPIRED/],
+  ])('%s: serverCertificateUntrusted with the reason', async (_, credentials, reason) => {
+    await withPeer(startTlsEchoPeer(credentials()), async (peer) => {
+      const task = session.streamTask('localhost', peer.port, { tls: { ca: certs.ca } });
+      const read = settle(task.readData());
+      task.resume();
+      const error = expectCode((await settle(task.opened)).error, 'serverCertificateUntrusted', -1202);
+      expect(error.message).toMatch(reason);
+      expect(error.message).toMatch(new RegExp(`^startSecureConnection to localhost:${peer.port}: `));
+      expect((await read).error).toBe(error);
+      expect(peer.sessions.every((s) => s.received === '')).toBe(true);
+    });
+  });
+
+  test('rejectUnauthorized: false accepts, and says it was not authorized', async () => {
+    await withPeer(startTlsEchoPeer({ key: certs.selfSigned.key, cert: certs.selfSigned.cert }), async (peer) => {
+      const task = await session.connect('localhost', peer.port, { tls: { rejectUnauthorized: false } });
+      expect((await task.opened).tls?.authorized).toBe(false);
+    });
+  });
+
+  test('a TLS 1.0-only peer is refused: TLS 1.2 is the floor', async () => {
+    const peer = startTlsEchoPeer({
+      key: certs.leaf.key, cert: certs.leaf.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    await withPeer(peer, async ({ port }) => {
+      const error = expectCode((await settle(session.connect('localhost', port, { tls: { ca: certs.ca } }))).error, 'secureConnectionFailed', -1200);
+      expect(error.message).toMatch(/TLS handshake failed/);
+    });
+  });
+
+  test('pins: a matching SPKI pin connects; a different one is refused', async () => {
+    await withPeer(leafServer(), async (peer) => {
+      const first = await session.connect('localhost', peer.port, { tls: { ca: certs.ca } });
+      const pin = (await first.opened).tls!.peerCertificate!.publicKeyPin;
+      first.cancel();
+      const pinned = await session.connect('localhost', peer.port, { tls: { ca: certs.ca, pinnedPublicKeys: [`sha256/${pin}`] } });
+      expect((await pinned.opened).tls?.authorized).toBe(true);
+      const other = Buffer.alloc(32, 1).toString('base64');
+      const error = expectCode((await settle(session.connect('localhost', peer.port, { tls: { ca: certs.ca, pinnedPublicKeys: [other] } }))).error, 'serverCertificateUntrusted');
+      expect(error.message).toMatch(/no certificate in the chain matches a pinned public key/);
+    });
+  });
+
+  test('serverTrust decides: accept a self-signed server, reject a valid one, default verifies', async () => {
+    await withPeer(startTlsEchoPeer({ key: certs.selfSigned.key, cert: certs.selfSigned.cert }), async (peer) => {
+      const seen: boolean[] = [];
+      const task = await session.connect('localhost', peer.port, {
+        tls: { serverTrust: ({ authorized, certificate }) => (seen.push(authorized), certificate.subject.CN === 'localhost' ? 'accept' : 'reject') },
+      });
+      expect(seen).toEqual([false]);
+      expect((await task.opened).tls?.authorized).toBe(false);
+      const byDefault = await settle(session.connect('localhost', peer.port, { tls: { serverTrust: async () => 'default' as const } }));
+      expectCode(byDefault.error, 'serverCertificateUntrusted');
+    });
+    await withPeer(leafServer(), async (peer) => {
+      const refused = await settle(session.connect('localhost', peer.port, { tls: { ca: certs.ca, serverTrust: () => 'reject' } }));
+      expect(expectCode(refused.error, 'serverCertificateUntrusted').message).toMatch(/refused by serverTrust/);
+    });
+  });
+
+  test('client certificates and ALPN', async () => {
+    const peer = startTlsEchoPeer({
+      key: certs.leaf.key, cert: certs.leaf.cert, ca: certs.ca, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['x-streamtask'],
+    });
+    await withPeer(peer, async ({ port, sessions }) => {
+      const task = await session.connect('localhost', port, {
+        tls: { ca: certs.ca, cert: certs.client.cert, key: certs.client.key, ALPNProtocols: ['h2', 'x-streamtask'] },
+      });
+      expect((await task.opened).tls?.alpnProtocol).toBe('x-streamtask');
+      await task.write('a');
+      await task.readExactly(1);
+      expect(sessions[0]!.authorized).toBe(true);
+      expect(sessions[0]!.alpn).toBe('x-streamtask');
+    });
+  });
+
+  test('a handshake that never answers times out within timeoutIntervalForRequest', async () => {
+    const silent = await startSilentPeer();
+    try {
+      const error = expectCode((await settle(session.connect('localhost', silent.port, { tls: { ca: certs.ca }, timeoutIntervalForRequest: 200 }))).error, 'timedOut');
+      expect(error.message).toMatch(/timed out after 200 ms/);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test('a peer that closes during the handshake: secureConnectionFailed', async () => {
+    const rude = await startSilentPeer((socket) => socket.once('data', () => socket.destroy()));
+    try {
+      expectCode((await settle(session.connect('localhost', rude.port, { tls: { ca: certs.ca } }))).error, 'secureConnectionFailed');
+    } finally {
+      await rude.close();
+    }
+  });
+
+  test('bad TLS options are argument errors', () => {
+    expect(() => session.streamTask('localhost', 1, { tls: { minVersion: 'SSLv3' as never } })).toThrow(/`options\.tls\.minVersion` to be one of TLSv1, TLSv1\.1, TLSv1\.2, TLSv1\.3/);
+    expect(() => session.streamTask('localhost', 1, { tls: { pinnedPublicKeys: ['nope'] } })).toThrow(/`options\.tls\.pinnedPublicKeys`/);
+    expect(() => new Session({ tls: { serverTrust: 'yes' as never } })).toThrow(/`configuration\.tls\.serverTrust` to be a function/);
+  });
+});
+
+describe('STARTTLS', () => {
+  test('operations queued on both sides before the upgrade run in plaintext, those after over TLS', async () => {
+    const peer = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+    try {
+      const task = await session.connect('localhost', peer.port);
+      expect((await task.opened).tls).toBeUndefined();
+      const ready = task.readLine();
+      const command = task.write('STARTTLS\n');
+      const goAhead = task.readLine();
+      const upgrading = task.startSecureConnection({ ca: certs.ca });
+      const secureWrite = task.write('hello\n');
+      const secureRead = task.readLine();
+      expect(await ready).toBe('READY');
+      await command;
+      expect(await goAhead).toBe('GO');
+      const info: SecureConnectionInfo = await upgrading;
+      expect(info.protocol).toBe('TLSv1.3');
+      await secureWrite;
+      expect(await secureRead).toBe('SECURE hello');
+      expect(peer.secureReceived).toEqual(['hello']);
+      expectCode((await settle(task.startSecureConnection())).error, 'invalidState');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('plaintext injected after the go-ahead is never read as secure: the upgrade is refused and the task closed', async () => {
+    const peer = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert }, 'INJECTED 250 fake\n');
+    try {
+      const task = await session.connect('localhost', peer.port);
+      expect(await task.readLine()).toBe('READY');
+      await task.write('STARTTLS\n');
+      const goAhead = await task.readLine();
+      expect(goAhead).toBe('GO');
+      // Make sure the injected bytes have arrived (they came in the same write as GO).
+      while (task.bufferedAmount === 0) await new Promise((resolve) => setImmediate(resolve));
+      const error = expectCode((await settle(task.startSecureConnection({ ca: certs.ca }))).error, 'secureConnectionFailed');
+      expect(error.message).toMatch(/18 bytes of plaintext arrived before the TLS upgrade and were not read/);
+      expectCode((await settle(task.closed)).error, 'secureConnectionFailed');
+      expect((await settle(task.readLine())).error ?? 'no data').not.toBe('INJECTED 250 fake');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('discardUnreadPlaintext drops the injected bytes and upgrades', async () => {
+    const peer = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert }, 'INJECTED\n');
+    try {
+      const task = await session.connect('localhost', peer.port);
+      await task.readLine();
+      await task.write('STARTTLS\n');
+      await task.readLine();
+      while (task.bufferedAmount === 0) await new Promise((resolve) => setImmediate(resolve));
+      await task.startSecureConnection({ ca: certs.ca, discardUnreadPlaintext: true });
+      await task.write('after\n');
+      expect(await task.readLine()).toBe('SECURE after');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('stopSecureConnection rejects invalidState with the reason', async () => {
+    const peer = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+    try {
+      const task = await session.connect('localhost', peer.port);
+      const error = expectCode((await settle(task.stopSecureConnection())).error, 'invalidState');
+      expect(error.message).toMatch(/cannot hand the connection back to plaintext/);
+    } finally {
+      await peer.close();
+    }
+  });
+});
