@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
@@ -194,6 +195,29 @@ describe('TLS from the first byte', () => {
       expectCode((await settle(session.connect('localhost', rude.port, { tls: { ca: certs.ca } }))).error, 'secureConnectionFailed');
     } finally {
       await rude.close();
+    }
+  });
+
+  test('openssl s_server as the peer: TLS from the first byte, both directions', async () => {
+    const server = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-naccept', '1',
+      '-cert', certs.leaf.certPath, '-key', certs.leaf.keyPath], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const exited = once(server, 'exit');
+    let output = '';
+    server.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    try {
+      while (!/ACCEPT 127\.0\.0\.1:\d+/.test(output)) await new Promise((resolve) => setTimeout(resolve, 5));
+      const port = Number(/ACCEPT 127\.0\.0\.1:(\d+)/.exec(output)![1]);
+      const task = await session.connect('localhost', port, { tls: { ca: certs.ca } });
+      expect((await task.opened).tls?.authorized).toBe(true);
+      await task.write('hello from streamtask\n');
+      while (!output.includes('hello from streamtask')) await new Promise((resolve) => setTimeout(resolve, 5));
+      server.stdin.write('hello from openssl\n');
+      expect(await task.readLine({ timeout: 5000 })).toBe('hello from openssl');
+      task.cancel();
+      await settle(task.closed);
+    } finally {
+      server.kill();
+      await exited;
     }
   });
 
