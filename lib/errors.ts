@@ -33,6 +33,17 @@ export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Ob
   limitOverrun: -1,
 });
 
+/** The answer of a server or proxy that refused an upgrade or a tunnel (`badServerResponse`). */
+export interface ErrorResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case names, repeated fields joined with ", ". */
+  headers: Record<string, string>;
+  rawHeaders: [string, string][];
+  /** The start of the body: what had arrived, at most 1024 bytes. */
+  body: Uint8Array;
+}
+
 /** Extra facts an error may carry. */
 export interface StreamTaskErrorOptions {
   cause?: unknown;
@@ -45,6 +56,8 @@ export interface StreamTaskErrorOptions {
   partialLength?: number;
   /** For `incompleteRead` of readExactly and `limitOverrun`: how many bytes were asked for or allowed. */
   expectedLength?: number;
+  /** For `badServerResponse` from an HTTP upgrade or proxy: what the server answered. */
+  response?: ErrorResponse;
 }
 
 /**
@@ -74,6 +87,8 @@ export class StreamTaskError extends Error {
   readonly partialLength?: number;
   /** For `incompleteRead` (readExactly) and `limitOverrun`: the length asked for or allowed. */
   readonly expectedLength?: number;
+  /** For `badServerResponse` from an HTTP upgrade or proxy: what the server answered. */
+  readonly response?: ErrorResponse;
 
   constructor(code: StreamTaskErrorCode, message: string, options: StreamTaskErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
@@ -82,6 +97,7 @@ export class StreamTaskError extends Error {
     if (options.committedBytes !== undefined) this.committedBytes = options.committedBytes;
     if (options.partialLength !== undefined) this.partialLength = options.partialLength;
     if (options.expectedLength !== undefined) this.expectedLength = options.expectedLength;
+    if (options.response !== undefined) this.response = options.response;
   }
 }
 

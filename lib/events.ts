@@ -1,5 +1,6 @@
 /** The events a task dispatches (the task is an EventTarget), and the delegate that mirrors them. */
 import type { CapturedStreams } from './adapters/web-streams.js';
+import type { HttpResponseHead } from './connect/http-head.js';
 import type { SecureConnectionInfo } from './connect/tls.js';
 import type { StreamTaskError } from './errors.js';
 import type { ConnectionInfo, StreamTaskState, TaskMetrics } from './types.js';
@@ -47,6 +48,19 @@ export class StreamTaskSecureEvent extends Event {
   constructor(info: SecureConnectionInfo) {
     super('secureconnection');
     this.info = info;
+  }
+}
+
+/** Dispatched on the session when `upgrade()` turned an HTTP request into a stream task. */
+export class StreamTaskUpgradeEvent extends Event {
+  /** The running task on the upgraded connection (typed loosely here to avoid a cycle; it is a StreamTask). */
+  readonly task: unknown;
+  readonly response: HttpResponseHead;
+
+  constructor(task: unknown, response: HttpResponseHead) {
+    super('upgrade');
+    this.task = task;
+    this.response = response;
   }
 }
 
@@ -98,6 +112,8 @@ export interface StreamTaskDelegate<Task = unknown> {
   readClosed?(task: Task): void;
   /** `urlSession(_:writeClosedFor:)`; mirrors `writeclosed`. */
   writeClosed?(task: Task): void;
+  /** `urlSession(_:dataTask:didBecome:)` with a stream task: `session.upgrade()` succeeded. */
+  didBecomeStreamTask?(task: Task, response: HttpResponseHead): void;
   /** `urlSession(_:task:didFinishCollecting:)`, just before completion. */
   didFinishCollectingMetrics?(task: Task, metrics: TaskMetrics): void;
   /** `urlSession(_:task:didCompleteWithError:)`; mirrors `complete`. */

@@ -2,7 +2,8 @@
  * streamtask: promise and async-iterator native TCP stream tasks for Node.js, after Foundation's
  * `URLSessionStreamTask`.
  */
-export { Session, type StreamTaskTarget } from './session.js';
+export { Session, type StreamTaskTarget, type UpgradeOptions, type UpgradeResult } from './session.js';
+export type { UpgradeRequestOptions, UpgradeResponse } from './connect/http-upgrade.js';
 export { StreamTask, type DelimitedReadOptions } from './stream-task.js';
 export type { CapturedStreams } from './adapters/web-streams.js';
 export type {
@@ -12,12 +13,13 @@ export type {
   ServerTrustDisposition,
   TLSOptions,
 } from './connect/tls.js';
-export { StreamTaskError, URL_ERROR_CODES, type StreamTaskErrorCode } from './errors.js';
+export { StreamTaskError, URL_ERROR_CODES, type ErrorResponse, type StreamTaskErrorCode } from './errors.js';
 export {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
   StreamTaskSecureEvent,
   StreamTaskStreamsEvent,
+  StreamTaskUpgradeEvent,
   type StreamTaskDelegate,
   type StreamTaskEventMap,
 } from './events.js';

@@ -9,13 +9,26 @@ import {
   type SessionConfiguration,
   type StreamTaskOptions,
 } from './configuration.js';
+import type { Preamble, Route } from './connect/preamble.js';
+import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
-import type { StreamTaskDelegate } from './events.js';
+import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
 import { describe, hostArgument, portArgument } from './validate.js';
 
 /** The options-object form of `streamTask()`. */
 export type StreamTaskTarget = StreamTaskOptions & { host: string; port: number };
+
+/** What `session.upgrade()` takes: the request's options and the task's. */
+export type UpgradeOptions = UpgradeRequestOptions & StreamTaskOptions;
+
+/** What `session.upgrade()` resolves with. */
+export interface UpgradeResult {
+  /** The server's `101 Switching Protocols` answer. */
+  response: UpgradeResponse;
+  /** A running task on the upgraded connection; its first bytes are those the server sent after the 101. */
+  task: StreamTask;
+}
 
 let sharedSession: Session | undefined;
 
@@ -29,7 +42,7 @@ let sharedSession: Session | undefined;
  * await task.write('hello\n');
  * ```
  */
-export class Session {
+export class Session extends EventTarget {
   /** The settings every task starts from. */
   readonly configuration: Readonly<ResolvedConfiguration>;
   /** Called for every task of this session, at the moments its events fire. */
@@ -45,6 +58,7 @@ export class Session {
    * `delegate`, as in `URLSession(configuration:delegate:delegateQueue:)`, hears every task's events.
    */
   constructor(configuration?: SessionConfiguration, delegate?: StreamTaskDelegate<StreamTask>) {
+    super();
     this.configuration = Object.freeze(resolveConfiguration(configuration));
     if (delegate !== undefined && (typeof delegate !== 'object' || delegate === null)) {
       throw new TypeError(`Expected \`delegate\` to be an object, got ${describe(delegate)}`);
@@ -104,12 +118,17 @@ export class Session {
       givenPort = port;
       given = options;
     }
+    return this.#createTask(host, givenPort, given, []);
+  }
+
+  #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[]): StreamTask {
     if (this.#invalidated) {
       throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
     }
     const resolvedHost = hostArgument(host);
-    const resolvedPort = portArgument(givenPort);
+    const resolvedPort = portArgument(port);
     const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
+    const route: Route | null = afterTls.length === 0 ? null : { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };
     const task = new StreamTask({
       taskIdentifier: this.#nextIdentifier++,
       host: resolvedHost,
@@ -120,6 +139,7 @@ export class Session {
       onComplete: (done) => this.#tasks.delete(done),
       delegate: this.delegate,
       tlsAtStart,
+      route,
     });
     this.#tasks.add(task);
     return task;
@@ -137,8 +157,48 @@ export class Session {
   async connect(host: string, port: number, options?: StreamTaskOptions): Promise<StreamTask> {
     const task = this.streamTask(host, port, options);
     task.resume();
-    await task.opened;
+    await openedOrClosed(task);
     return task;
+  }
+
+  /**
+   * Opens a connection to an http:, https:, ws: or wss: URL, sends an HTTP/1.1 request with
+   * `Connection: Upgrade`, and on `101 Switching Protocols` resolves with the response and a
+   * running task on the same connection (Apple's data task that becomes a stream task). For
+   * `protocol: 'websocket'` (the default for ws: and wss:) it sends a fresh `Sec-WebSocket-Key`
+   * and verifies `Sec-WebSocket-Accept`. Any other answer rejects with `badServerResponse`, whose
+   * `response` holds the status, headers and the start of the body. The options' `signal`, as for
+   * `connect()`, is the task's: it cancels the upgrade and, later, the task.
+   *
+   * @example
+   * ```ts
+   * const { response, task } = await session.upgrade('http://127.0.0.1:8080/chat', { protocol: 'chat/1' });
+   * for await (const line of task.lines()) console.log(line);
+   * ```
+   */
+  async upgrade(url: string | URL, options?: UpgradeOptions): Promise<UpgradeResult> {
+    const target = upgradeTarget(url);
+    const scheme = (url instanceof URL ? url : new URL(String(url))).protocol;
+    const plan = upgradePreamble(target, scheme, options);
+    const given: StreamTaskOptions = { ...options };
+    for (const field of ['protocol', 'headers', 'method', 'body'] as const) delete (given as Record<string, unknown>)[field];
+    if (target.secure && given.tls === undefined) given.tls = true;
+    const task = this.#createTask(target.host, target.port, given, [plan.preamble]);
+    task.resume();
+    await openedOrClosed(task);
+    const response = plan.response();
+    this.dispatchEvent(new StreamTaskUpgradeEvent(task, response));
+    const method = this.delegate?.didBecomeStreamTask;
+    if (typeof method === 'function') {
+      try {
+        method.call(this.delegate, task, response);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    return { response, task };
   }
 
   /**
@@ -168,3 +228,16 @@ export class Session {
 }
 
 let constructingShared = false;
+
+/**
+ * Waits for the task to open. If it fails instead, waits until its socket has closed before
+ * rejecting: the caller never gets the task, so nothing of it may outlive the rejection.
+ */
+async function openedOrClosed(task: StreamTask): Promise<void> {
+  try {
+    await task.opened;
+  } catch (error) {
+    await task.closed.catch(() => {});
+    throw error;
+  }
+}

@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
 import { openTcp } from './connect/tcp.js';
+import type { PreambleIO, Route } from './connect/preamble.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
 import { resolveTLSOptions } from './configuration.js';
 import { type ResolvedConfiguration } from './configuration.js';
@@ -75,6 +76,8 @@ export interface StreamTaskInit {
   delegate: StreamTaskDelegate<StreamTask> | undefined;
   /** TLS from the first byte, with these settings; null for plain TCP. */
   tlsAtStart: TLSOptions | null;
+  /** Where TCP connects and what runs before the lanes open; null: straight to host and port. */
+  route: Route | null;
 }
 
 /** Options of the protocol reads. */
@@ -129,6 +132,7 @@ export class StreamTask extends EventTarget {
   /** The TCP socket under a TLS one (destroyed with it). */
   #plainSocket: net.Socket | null = null;
   readonly #tlsAtStart: TLSOptions | null;
+  readonly #route: Route | null;
   #secured = false;
   #socketClosed = false;
   #started = false;
@@ -187,6 +191,8 @@ export class StreamTask extends EventTarget {
     this.#configuration = init.configuration;
     this.#onComplete = init.onComplete;
     this.#tlsAtStart = init.tlsAtStart;
+    this.#route = init.route;
+    this.#metrics.isProxyConnection = init.route?.via != null;
     this.#delegate = init.delegate;
     this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
     const buffer = this.#buffer;
@@ -838,14 +844,14 @@ export class StreamTask extends EventTarget {
     let socket: net.Socket;
     try {
       socket = openTcp({
-        host: this.#host,
-        port: this.#port,
+        host: this.#route?.host ?? this.#host,
+        port: this.#route?.port ?? this.#port,
         noDelay: config.noDelay,
         keepAlive: config.keepAlive,
         onBytes: (chunk) => this.#onBytes(chunk),
       });
     } catch (error) {
-      this.#fail(fromSystemError(error, this.#context('connect'), 'cannotConnectToHost'));
+      this.#fail(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
       return;
     }
     this.#socket = socket;
@@ -870,7 +876,7 @@ export class StreamTask extends EventTarget {
     socket.on('error', (error) => {
       if (socket !== this.#socket) return;
       const fallback = this.#connected ? 'networkConnectionLost' : 'cannotConnectToHost';
-      this.#fail(fromSystemError(error, this.#context(this.#connected ? 'stream' : 'connect'), fallback));
+      this.#fail(fromSystemError(error, this.#context(this.#connected ? 'stream' : this.#connectOperation()), fallback));
     });
     socket.on('close', () => {
       if (socket === this.#socket) this.#onSocketClose();
@@ -897,15 +903,60 @@ export class StreamTask extends EventTarget {
     metrics.remoteAddress = info.remoteAddress;
     metrics.remotePort = info.remotePort;
     this.#updateFlow();
-    if (this.#tlsAtStart === null) {
+    if (this.#tlsAtStart === null && this.#route === null) {
       this.#opening(info);
       return;
     }
-    // TLS from the first byte: the lanes open once the handshake is done; the connect time limit covers it.
-    this.#upgrade(this.#tlsAtStart, 0).then(
-      (secureInfo) => this.#opening({ ...info, tls: secureInfo }),
-      () => {}, // #upgrade failed the task; `opened` rejects with its error
-    );
+    void this.#establish(info);
+  }
+
+  /**
+   * Proxy handshakes, TLS from the first byte, an HTTP Upgrade: all before the lanes open, all
+   * within the connect time limit. Any failure fails the task (and so rejects `opened`).
+   */
+  async #establish(info: ConnectionInfo): Promise<void> {
+    try {
+      const io = this.#preambleIO();
+      for (const step of this.#route?.beforeTls ?? []) await step(io);
+      const tls = this.#tlsAtStart === null ? undefined : await this.#upgrade(this.#tlsAtStart, 0);
+      for (const step of this.#route?.afterTls ?? []) await step(io);
+      this.#opening(tls === undefined ? info : { ...info, tls });
+    } catch (error) {
+      this.#fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.#context('connect')));
+    }
+  }
+
+  #connectOperation(): string {
+    const via = this.#route?.via;
+    return via == null ? 'connect' : `connect via ${via}`;
+  }
+
+  /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
+  #preambleIO(): PreambleIO {
+    const state = this.#readState;
+    const direct = <T>(operation: string, timeout: number, attempt: (op: Operation<T>) => Attempt, need: number): Promise<T> => {
+      const op = this.#operation<T>(operation, timeout, undefined, this.#pendingReads);
+      if (op.settled) return op.promise;
+      const step = this.#readStep(op, attempt(op), need)();
+      if (step !== true) void step;
+      return op.promise;
+    };
+    return {
+      host: this.#host,
+      port: this.#port,
+      context: (operation) => this.#context(operation),
+      write: (bytes) => {
+        const op = this.#operation<void>('write', 0, undefined, this.#pending);
+        if (this.#error !== null) op.reject(this.#error);
+        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
+        return op.promise;
+      },
+      readUntil: (delimiter, maxLength) => direct<Uint8Array | null>('connect', 0,
+        (op) => readUntilAttempt(state, op, Buffer.from(delimiter, 'latin1'), maxLength, op.context, 'reject'), maxLength) as Promise<Uint8Array>,
+      readExactly: (count) => direct<Uint8Array>('connect', 0, (op) => readExactlyAttempt(state, op, count, op.context), count),
+      readSome: (maxLength, waitMs) => direct<ReadResult>('connect', waitMs,
+        (op) => readDataAttempt(state, op, 1, maxLength), 1).then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
+    };
   }
 
   #opening(info: ConnectionInfo): void {

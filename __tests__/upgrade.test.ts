@@ -1,0 +1,223 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
+import https from 'node:https';
+import net from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Session, StreamTaskUpgradeEvent, type StreamTask } from '../lib/index.js';
+import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { expectCode, text } from './helpers/fixture.js';
+import { settle } from './helpers/peer.js';
+
+let session: Session;
+beforeEach(() => {
+  session = new Session({ timeoutIntervalForRequest: 5000 });
+});
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+});
+
+/** A client WebSocket frame: FIN, opcode, masked payload (RFC 6455 §5.2). */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  if (payload.length > 125) throw new Error('short frames only in this test');
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]);
+}
+
+/** Reads one unmasked server frame (short payloads). */
+async function readServerFrame(task: StreamTask): Promise<{ opcode: number; payload: Buffer }> {
+  const header = await task.readExactly(2);
+  const length = header[1]! & 0x7f;
+  return { opcode: header[0]! & 0x0f, payload: Buffer.from(await task.readExactly(length)) };
+}
+
+/** A raw HTTP server: answers every request head with `answer` in one write. */
+async function rawServer(answer: (request: string) => string | Buffer): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let head = '';
+    socket.on('data', (data: Buffer) => {
+      head += data.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      requests.push(head);
+      socket.write(answer(head));
+      head = '';
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('upgrade to WebSocket against the ws server', () => {
+  let wss: WebSocketServer;
+  let port: number;
+  const received: string[] = [];
+  beforeAll(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    port = (wss.address() as net.AddressInfo).port;
+    wss.on('connection', (socket: WebSocket, request) => {
+      socket.send(`welcome ${request.url}`);
+      socket.on('message', (data) => {
+        received.push(String(data));
+        socket.send(`echo ${String(data)}`);
+      });
+    });
+  });
+  afterAll(async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+
+  test('101 with a verified accept key; then frames both ways with readExactly and write', async () => {
+    const upgraded: StreamTaskUpgradeEvent[] = [];
+    session.addEventListener('upgrade', (event) => upgraded.push(event as StreamTaskUpgradeEvent));
+    const { response, task } = await session.upgrade(`ws://127.0.0.1:${port}/room?id=7`);
+    expect(response.status).toBe(101);
+    expect(response.headers.upgrade?.toLowerCase()).toBe('websocket');
+    expect(task.state).toBe('running');
+    expect(upgraded.map((event) => event.task)).toEqual([task]);
+    const welcome = await readServerFrame(task);
+    expect([welcome.opcode, welcome.payload.toString()]).toEqual([1, 'welcome /room?id=7']);
+    await task.write(clientFrame(1, Buffer.from('hi there')));
+    const echo = await readServerFrame(task);
+    expect(echo.payload.toString()).toBe('echo hi there');
+    expect(received).toContain('hi there');
+    await task.write(clientFrame(8, Buffer.from([0x03, 0xe8]))); // close, 1000
+    const close = await readServerFrame(task);
+    expect(close.opcode).toBe(8);
+  });
+
+  test('the delegate hears didBecomeStreamTask', async () => {
+    const heard: number[] = [];
+    const withDelegate = new Session({}, { didBecomeStreamTask: (_task, response) => heard.push(response.status) });
+    try {
+      await withDelegate.upgrade(`ws://127.0.0.1:${port}/`);
+      expect(heard).toEqual([101]);
+    } finally {
+      await withDelegate[Symbol.asyncDispose]();
+    }
+  });
+});
+
+describe('upgrade to a custom protocol', () => {
+  test('bytes the server sent right after the 101 head, in the same write, are the first bytes', async () => {
+    const server = await rawServer(() => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-chat/2\r\nConnection: Upgrade\r\n\r\nFIRST BYTES\n');
+    try {
+      const { response, task } = await session.upgrade(`http://127.0.0.1:${server.port}/chat`, {
+        protocol: 'x-chat/2', headers: { 'X-Room': 'lobby' },
+      });
+      expect(response.statusText).toBe('Switching Protocols');
+      expect(await task.readLine()).toBe('FIRST BYTES');
+      const request = server.requests[0]!;
+      expect(request).toMatch(/^GET \/chat HTTP\/1\.1\r\n/);
+      expect(request).toContain(`Host: 127.0.0.1:${server.port}\r\n`);
+      expect(request).toContain('Connection: Upgrade\r\nUpgrade: x-chat/2\r\n');
+      expect(request).toContain('X-Room: lobby\r\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('100 Continue before the 101 is skipped; a body is sent with Content-Length', async () => {
+    const server = await rawServer(() => 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: x-proto\r\nConnection: upgrade\r\n\r\n');
+    try {
+      const { response } = await session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x-proto', method: 'POST', body: 'payload' });
+      expect(response.status).toBe(101);
+      expect(server.requests[0]).toMatch(/^POST \/ HTTP\/1\.1\r\n[^]*Content-Length: 7\r\n\r\n/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test.each([
+    ['200 with a body', 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world', 200, /did not switch protocols: 200 OK/, 'hello world'],
+    ['426 Upgrade Required', 'HTTP/1.1 426 Upgrade Required\r\nUpgrade: other\r\nContent-Length: 0\r\n\r\n', 426, /426 Upgrade Required/, ''],
+    ['a 101 to another protocol', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n', 101, /upgrades to "h2c", not x-proto/, ''],
+  ])('%s: badServerResponse with the status, headers and body start', async (_, answer, status, message, body) => {
+    const server = await rawServer(() => answer);
+    try {
+      const error = expectCode((await settle(session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x-proto' }))).error, 'badServerResponse', -1011);
+      expect(error.message).toMatch(message);
+      expect(error.response?.status).toBe(status);
+      expect(text(error.response?.body ?? new Uint8Array(0))).toBe(body);
+      expect(session.tasks).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('garbage instead of HTTP: badServerResponse', async () => {
+    const server = await rawServer(() => 'SSH-2.0-OpenSSH_9.0\r\n\r\n');
+    try {
+      const error = expectCode((await settle(session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x' }))).error, 'badServerResponse');
+      expect(error.message).toMatch(/not an HTTP\/1\.1 response: "SSH-2\.0-OpenSSH_9\.0"/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a WebSocket 101 with a wrong Sec-WebSocket-Accept is refused', async () => {
+    const server = await rawServer(() => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bogus\r\n\r\n');
+    try {
+      const error = expectCode((await settle(session.upgrade(`ws://127.0.0.1:${server.port}/`))).error, 'badServerResponse');
+      expect(error.message).toMatch(/Sec-WebSocket-Accept does not match/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('header fields with CR, LF or NUL are refused before anything is sent', async () => {
+    const server = await rawServer(() => '');
+    try {
+      await expect(session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x', headers: { 'X-Evil': 'a\r\nInjected: yes' } }))
+        .rejects.toThrow(/Expected `options\.headers\.X-Evil` to be a string without CR, LF or NUL/);
+      await expect(session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x', headers: [['Bad Name', 'v']] }))
+        .rejects.toThrow(/field names to be HTTP tokens/);
+      await expect(session.upgrade('ftp://127.0.0.1/', { protocol: 'x' })).rejects.toThrow(/http:, https:, ws: or wss: URL/);
+      await expect(session.upgrade(`http://127.0.0.1:${server.port}/`)).rejects.toThrow(/`options\.protocol`/);
+      expect(server.requests).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('wss: upgrade over TLS', () => {
+  let certs: TestCertificates;
+  beforeAll(() => {
+    certs = makeCertificates();
+  });
+  afterAll(() => certs.remove());
+
+  test('TLS first (verified), then the WebSocket upgrade', async () => {
+    const server = https.createServer({ key: certs.leaf.key, cert: certs.leaf.cert });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (socket: WebSocket) => socket.send('secure hello'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const { task } = await session.upgrade(`wss://localhost:${port}/`, { tls: { ca: certs.ca } });
+      expect((await task.opened).tls?.authorized).toBe(true);
+      expect((await readServerFrame(task)).payload.toString()).toBe('secure hello');
+      task.cancel();
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

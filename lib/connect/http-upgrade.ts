@@ -1,0 +1,110 @@
+/**
+ * HTTP/1.1 Upgrade (RFC 9110 §7.8, RFC 6455 for WebSocket): the request is sent on the task's
+ * own connection, and on `101 Switching Protocols` the connection is the task's. Bytes the server
+ * sent after the 101 head are already in the task's buffer: its first bytes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { streamTaskError } from '../errors.js';
+import { bytesArgument, describe, optionsArgument, stringArgument } from '../validate.js';
+import { headersArgument, listsToken, readResponseHead, requestHead, unexpectedResponse, type HttpResponseHead } from './http-head.js';
+import type { Preamble } from './preamble.js';
+
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** What `session.upgrade()` takes besides the URL. */
+export interface UpgradeRequestOptions {
+  /** The protocol to switch to (the `Upgrade` field). Default 'websocket' for ws:/wss: URLs; required otherwise. */
+  protocol?: string;
+  /** Extra request fields: an object, [name, value] pairs, or Headers. */
+  headers?: Record<string, string> | [string, string][] | Headers;
+  /** Default 'GET'. */
+  method?: string;
+  /** A request body (sent with Content-Length). */
+  body?: string | Uint8Array;
+}
+
+/** The server's 101 answer. */
+export type UpgradeResponse = HttpResponseHead;
+
+export interface UpgradeTarget {
+  host: string;
+  port: number;
+  secure: boolean;
+  /** Path and query, e.g. "/chat?room=1". */
+  path: string;
+  /** The Host field's value. */
+  authority: string;
+}
+
+const DEFAULT_PORTS: Record<string, [number, boolean]> = { 'http:': [80, false], 'ws:': [80, false], 'https:': [443, true], 'wss:': [443, true] };
+
+/** Parses and checks the URL of an upgrade. Throws TypeError naming what is wrong. */
+export function upgradeTarget(url: unknown): UpgradeTarget {
+  let parsed: URL;
+  try {
+    parsed = url instanceof URL ? url : new URL(String(url));
+  } catch {
+    throw new TypeError(`Expected \`url\` to be an absolute http:, https:, ws: or wss: URL, got ${describe(url)}`);
+  }
+  const scheme = DEFAULT_PORTS[parsed.protocol];
+  if (scheme === undefined) {
+    throw new TypeError(`Expected \`url\` to be an http:, https:, ws: or wss: URL, got ${describe(parsed.href)}`);
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new TypeError('Expected `url` without credentials: send an Authorization header instead');
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = parsed.port === '' ? scheme[0] : Number(parsed.port);
+  return { host, port, secure: scheme[1], path: `${parsed.pathname}${parsed.search}`, authority: parsed.host };
+}
+
+/** The preamble that sends the request and checks the answer; `response()` is the 101 once it came. */
+export function upgradePreamble(target: UpgradeTarget, scheme: string, options: unknown): { preamble: Preamble; response: () => UpgradeResponse } {
+  const given = optionsArgument<UpgradeRequestOptions>('options', options);
+  const websocketUrl = scheme === 'ws:' || scheme === 'wss:';
+  const protocol = stringArgument('options.protocol', given.protocol) ?? (websocketUrl ? 'websocket' : undefined);
+  if (protocol === undefined || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?$/.test(protocol)) {
+    throw new TypeError(`Expected \`options.protocol\` to be a protocol token such as "websocket", got ${describe(given.protocol)}`);
+  }
+  const method = stringArgument('options.method', given.method) ?? 'GET';
+  if (!/^[A-Z][A-Z0-9_-]*$/i.test(method)) throw new TypeError(`Expected \`options.method\` to be an HTTP method, got ${describe(method)}`);
+  const extra = headersArgument('options.headers', given.headers);
+  const body = given.body === undefined ? undefined : bytesArgument('options.body', given.body);
+  const isWebSocket = protocol.toLowerCase() === 'websocket';
+  const key = isWebSocket ? randomBytes(16).toString('base64') : undefined;
+
+  const fields: [string, string][] = [['Host', target.authority], ['Connection', 'Upgrade'], ['Upgrade', protocol]];
+  if (key !== undefined) fields.push(['Sec-WebSocket-Key', key], ['Sec-WebSocket-Version', '13']);
+  const reserved = new Set(fields.map(([field]) => field.toLowerCase()).concat('content-length'));
+  for (const [field, value] of extra) {
+    if (reserved.has(field.toLowerCase())) throw new TypeError(`Expected \`options.headers\` not to set ${field}: the upgrade sets it`);
+    fields.push([field, value]);
+  }
+  if (body !== undefined) fields.push(['Content-Length', String(body.length)]);
+
+  let answer: UpgradeResponse | undefined;
+  const preamble: Preamble = async (io) => {
+    const context = io.context('upgrade');
+    await io.write(requestHead(method, target.path || '/', fields));
+    if (body !== undefined && body.length > 0) await io.write(body);
+    const head = await readResponseHead(io, context);
+    if (head.status !== 101) throw await unexpectedResponse(io, context, head, 'the server did not switch protocols');
+    if (!listsToken(head.headers.upgrade, protocol.split('/')[0]!)) {
+      throw streamTaskError('badServerResponse', context, `the 101 response upgrades to ${JSON.stringify(head.headers.upgrade ?? '')}, not ${protocol}`, { response: { ...head, body: new Uint8Array(0) } });
+    }
+    if (key !== undefined) {
+      const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+      if (head.headers['sec-websocket-accept'] !== expected) {
+        throw streamTaskError('badServerResponse', context, 'Sec-WebSocket-Accept does not match the key we sent', { response: { ...head, body: new Uint8Array(0) } });
+      }
+    }
+    answer = head;
+  };
+  return {
+    preamble,
+    response: () => {
+      if (answer === undefined) throw new Error('the upgrade has not happened');
+      return answer;
+    },
+  };
+}
