@@ -88,7 +88,7 @@ describe('factories throw at once, like new URL()', () => {
     [['127.0.0.1', 80, { readBufferSize: 0 }], RangeError, /`options\.readBufferSize` to be an integer from 1/],
     [['127.0.0.1', 80, { noDelay: 'yes' }], TypeError, /`options\.noDelay` to be a boolean/],
     [['127.0.0.1', 80, { signal: 1 }], TypeError, /`options\.signal`/],
-    [['127.0.0.1', 80, { proxy: { http: 'http://p:1' } }], TypeError, /`options\.proxy` is not supported by this release/],
+    [['127.0.0.1', 80, { proxy: { http: 'https://p:1' } }], TypeError, /`options\.proxy\.http` to be a http: URL \(other kinds of proxy are not supported\)/],
   ])('streamTask(%p)', (args, type, message) => {
     expect(() => (session.streamTask as (...a: unknown[]) => unknown)(...args)).toThrow(type);
     expect(() => (session.streamTask as (...a: unknown[]) => unknown)(...args)).toThrow(message);

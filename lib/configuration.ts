@@ -1,6 +1,7 @@
 /**
  * SessionConfiguration: what a session's tasks default to. Typed and validated once, here.
  */
+import { proxyArgument, type ProxyConfiguration } from './connect/proxy.js';
 import type { TLSOptions } from './connect/tls.js';
 import { DEFAULT_READ_BUFFER_SIZE, DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { AbortSignalLike } from './types.js';
@@ -41,8 +42,12 @@ export interface SessionConfiguration {
    * turn TLS on from the first byte. Secure by default (verification on, TLS 1.2 at least).
    */
   tls?: true | TLSOptions;
-  /** Not available yet in this release: setting it throws. */
-  proxy?: unknown;
+  /**
+   * A proxy for every task: `{ http: 'http://user:pass@host:port' }` tunnels with CONNECT,
+   * `{ socks: 'socks5://user:pass@host:port' }` goes through SOCKS5 (names resolved by the proxy),
+   * `'env'` reads HTTPS_PROXY, ALL_PROXY and NO_PROXY as curl does. `null` on a task: no proxy.
+   */
+  proxy?: ProxyConfiguration | null;
 }
 
 /** Per-task options: the task's own signal and description, and overrides of the configuration. */
@@ -62,9 +67,10 @@ export interface ResolvedConfiguration {
   keepAlive: boolean;
   /** TLS defaults for this session's tasks. */
   tls: TLSOptions;
+  proxy: ProxyConfiguration | null;
 }
 
-const NOT_YET = ['waitsForConnectivity', 'proxy'] as const;
+const NOT_YET = ['waitsForConnectivity'] as const;
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const PEM_FIELDS = ['ca', 'cert', 'key', 'pfx'] as const;
@@ -137,6 +143,7 @@ export function resolveConfiguration(
     keepAlive: booleanArgument(`${argumentName}.keepAlive`, given.keepAlive, base.keepAlive),
     // A task's `tls` turns TLS on (see resolveTaskOptions); its settings still lay over the session's.
     tls: resolveTLSOptions(`${argumentName}.tls`, given.tls, base.tls),
+    proxy: given.proxy === undefined ? base.proxy : proxyArgument(`${argumentName}.proxy`, given.proxy),
   };
 }
 
@@ -167,4 +174,5 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   noDelay: true,
   keepAlive: false,
   tls: Object.freeze({}),
+  proxy: null,
 });

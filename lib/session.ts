@@ -10,6 +10,7 @@ import {
   type StreamTaskOptions,
 } from './configuration.js';
 import type { Preamble, Route } from './connect/preamble.js';
+import { chooseProxy, proxyRoute } from './connect/proxy.js';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
@@ -128,7 +129,10 @@ export class Session extends EventTarget {
     const resolvedHost = hostArgument(host);
     const resolvedPort = portArgument(port);
     const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
-    const route: Route | null = afterTls.length === 0 ? null : { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };
+    const proxy = chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
+    let route: Route | null = null;
+    if (proxy !== null) route = proxyRoute(proxy, afterTls);
+    else if (afterTls.length > 0) route = { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };
     const task = new StreamTask({
       taskIdentifier: this.#nextIdentifier++,
       host: resolvedHost,

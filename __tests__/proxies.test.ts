@@ -1,0 +1,197 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { AssertionError } from 'node:assert';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { createProxy } from 'proxy';
+import socks5 from 'simple-socks';
+import { bypasses, chooseProxy } from '../lib/connect/proxy.js';
+import { Session } from '../lib/index.js';
+import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { expectCode, text } from './helpers/fixture.js';
+import { settle, startPeer, type Peer } from './helpers/peer.js';
+import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+
+let certs: TestCertificates;
+let target: Peer;
+let tlsTarget: TlsPeer;
+let session: Session;
+
+beforeAll(async () => {
+  certs = makeCertificates();
+  tlsTarget = await startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+});
+afterAll(async () => {
+  await tlsTarget.close();
+  certs.remove();
+});
+beforeEach(async () => {
+  // The target speaks first, at once: its first bytes reach us right behind the proxy's reply.
+  target = await startPeer((connection) => connection.socket.write('HELLO FROM TARGET\n'));
+  session = new Session({ timeoutIntervalForRequest: 5000 });
+});
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+  await target.close();
+});
+
+/** Starts a server, runs `test`, closes the server and every connection it holds. */
+async function withServer<S extends net.Server>(server: S, run: (port: number) => Promise<void>): Promise<void> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    await run((server.address() as net.AddressInfo).port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const httpProxy = (): http.Server => {
+  const proxy = createProxy(http.createServer());
+  proxy.authenticate = (request) => request.headers['proxy-authorization'] === `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+  return proxy;
+};
+
+describe('HTTP CONNECT proxy', () => {
+  test('tunnels with Basic authentication; the target\'s first bytes survive; metrics say proxied', async () => {
+    await withServer(httpProxy(), async (proxyPort) => {
+      const task = await session.connect('127.0.0.1', target.port, { proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` } });
+      expect(await task.readLine()).toBe('HELLO FROM TARGET');
+      await task.write('through the tunnel');
+      const remote = await target.connection();
+      expect((await remote.waitForBytes(18)).toString()).toBe('through the tunnel');
+      expect(task.metrics.isProxyConnection).toBe(true);
+      expect(task.metrics.remotePort).toBe(proxyPort);
+    });
+  });
+
+  test('wrong credentials: badServerResponse with the 407', async () => {
+    await withServer(httpProxy(), async (proxyPort) => {
+      const result = await settle(session.connect('127.0.0.1', target.port, { proxy: { http: `http://alice:wrong@127.0.0.1:${proxyPort}` } }));
+      const error = expectCode(result.error, 'badServerResponse', -1011);
+      expect(error.message).toMatch(new RegExp(`^connect via HTTP proxy to 127\\.0\\.0\\.1:${target.port}: the proxy refused the tunnel: 407`));
+      expect(error.response?.status).toBe(407);
+    });
+  });
+
+  test('TLS from the first byte through the tunnel verifies the target, not the proxy', async () => {
+    await withServer(httpProxy(), async (proxyPort) => {
+      const task = await session.connect('localhost', tlsTarget.port, {
+        proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` },
+        tls: { ca: certs.ca },
+      });
+      expect((await task.opened).tls?.servername).toBe('localhost');
+      await task.write('secret');
+      expect(text(await task.readExactly(6))).toBe('SECRET');
+    });
+  });
+
+  test('a 2xx with Content-Length opens the tunnel at once (the length means nothing there)', async () => {
+    const fake = net.createServer((client) => {
+      client.once('data', () => {
+        const upstream = net.connect(target.port, '127.0.0.1', () => {
+          client.write('HTTP/1.1 200 Connection established\r\nContent-Length: 1000\r\n\r\n');
+          upstream.pipe(client).pipe(upstream);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+      });
+    });
+    await withServer(fake, async (proxyPort) => {
+      const task = await session.connect('127.0.0.1', target.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` } });
+      expect(await task.readLine({ timeout: 2000 })).toBe('HELLO FROM TARGET');
+    });
+  });
+
+  test('a proxy that answers 200 plus injected bytes cannot get them read as TLS data', async () => {
+    const evil = net.createServer((client) => {
+      client.once('data', () => client.write('HTTP/1.1 200 OK\r\n\r\nINJECTED'));
+      client.on('error', () => {});
+    });
+    await withServer(evil, async (proxyPort) => {
+      const result = await settle(session.connect('localhost', tlsTarget.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` }, tls: { ca: certs.ca } }));
+      const error = expectCode(result.error, 'secureConnectionFailed');
+      expect(error.message).toMatch(/8 bytes of plaintext arrived before the TLS upgrade/);
+    });
+  });
+});
+
+describe('SOCKS5 proxy', () => {
+  const socksServer = (auth: boolean): net.Server =>
+    socks5.createServer(auth ? {
+      authenticate: (username: string, password: string, _socket: net.Socket, callback: (error?: Error) => void) =>
+        // An Error of Node's own realm: simple-socks' domain.intercept does not see one made in Jest's.
+        setImmediate(callback, username === 'bob' && password === 'pw' ? undefined : new AssertionError({ message: 'no' })),
+    } : undefined) as unknown as net.Server;
+
+  test('without authentication, the name resolved by the proxy; the target\'s first bytes survive', async () => {
+    await withServer(socksServer(false), async (proxyPort) => {
+      const task = await session.connect('localhost', target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxyPort}` } });
+      expect(await task.readLine()).toBe('HELLO FROM TARGET');
+      await task.write('via socks');
+      expect((await (await target.connection()).waitForBytes(9)).toString()).toBe('via socks');
+      expect(task.metrics.isProxyConnection).toBe(true);
+    });
+  });
+
+  test('with username and password; TLS through it; wrong credentials are refused', async () => {
+    await withServer(socksServer(true), async (proxyPort) => {
+      const task = await session.connect('localhost', tlsTarget.port, { proxy: { socks: `socks5://bob:pw@127.0.0.1:${proxyPort}` }, tls: { ca: certs.ca } });
+      await task.write('tls in socks');
+      expect(text(await task.readExactly(12))).toBe('TLS IN SOCKS');
+      const refused = await settle(session.connect('localhost', target.port, { proxy: { socks: `socks5://bob:nope@127.0.0.1:${proxyPort}` } }));
+      expect(expectCode(refused.error, 'cannotConnectToHost').message).toMatch(/refused the username and password/);
+    });
+  });
+
+  test('a target the proxy cannot reach: cannotConnectToHost with the SOCKS reason', async () => {
+    const closed = net.createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await withServer(socksServer(false), async (proxyPort) => {
+      const result = await settle(session.connect('127.0.0.1', deadPort, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } }));
+      expect(expectCode(result.error, 'cannotConnectToHost').message).toMatch(/^connect via SOCKS5 proxy to 127\.0\.0\.1:\d+: the proxy could not connect to the target/);
+    });
+  });
+});
+
+describe("proxy: 'env'", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+
+  test('HTTPS_PROXY is used, NO_PROXY bypasses it', async () => {
+    await withServer(httpProxy(), async (proxyPort) => {
+      process.env.HTTPS_PROXY = `http://alice:s3cret@127.0.0.1:${proxyPort}`;
+      const proxied = await session.connect('127.0.0.1', target.port, { proxy: 'env' });
+      expect(proxied.metrics.isProxyConnection).toBe(true);
+      process.env.NO_PROXY = 'example.com,127.0.0.1';
+      const direct = await session.connect('127.0.0.1', target.port, { proxy: 'env' });
+      expect(direct.metrics.isProxyConnection).toBe(false);
+      expect(await direct.readLine()).toBe('HELLO FROM TARGET');
+    });
+  });
+
+  test('ALL_PROXY with a socks5 URL, and curl\'s NO_PROXY rules', () => {
+    const env = { ALL_PROXY: 'socks5h://10.0.0.1:1080', NO_PROXY: '.internal,db:5432' };
+    expect(chooseProxy('env', 'api.example.com', 443, env)).toMatchObject({ kind: 'socks5', host: '10.0.0.1', port: 1080 });
+    expect(chooseProxy('env', 'a.b.internal', 443, env)).toBeNull();
+    expect(chooseProxy('env', 'db', 5432, env)).toBeNull();
+    expect(chooseProxy('env', 'db', 5433, env)).not.toBeNull();
+    expect(bypasses('*', 'anything', 1)).toBe(true);
+    expect(bypasses('example.com', 'www.example.com', 1)).toBe(true);
+    expect(bypasses('example.com', 'notexample.com', 1)).toBe(false);
+    expect(chooseProxy('env', 'x', 1, {})).toBeNull();
+  });
+});
