@@ -102,7 +102,7 @@ describe('factories throw at once, like new URL()', () => {
 
   test('bad configuration', () => {
     expect(() => new Session({ timeoutIntervalForRequest: -1 })).toThrow(/`configuration\.timeoutIntervalForRequest`/);
-    expect(() => new Session({ waitsForConnectivity: true })).toThrow(/not supported by this release/);
+    expect(() => new Session({ waitsForConnectivity: 'yes' as never })).toThrow(/`configuration\.waitsForConnectivity` to be a boolean/);
     expect(() => new Session('fast' as never)).toThrow(TypeError);
   });
 

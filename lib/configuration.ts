@@ -35,7 +35,11 @@ export interface SessionConfiguration {
   noDelay?: boolean;
   /** Enable TCP keep-alive probes. Default false. */
   keepAlive?: boolean;
-  /** Not available yet in this release: setting it throws. */
+  /**
+   * When the host refuses or cannot be reached, wait and retry (capped exponential backoff,
+   * `waitingforconnectivity` fires once) instead of failing, until the resource time runs out.
+   * Default false.
+   */
   waitsForConnectivity?: boolean;
   /**
    * TLS settings: on a session, the defaults for every task's TLS; on a task, `true` or settings
@@ -68,9 +72,8 @@ export interface ResolvedConfiguration {
   /** TLS defaults for this session's tasks. */
   tls: TLSOptions;
   proxy: ProxyConfiguration | null;
+  waitsForConnectivity: boolean;
 }
-
-const NOT_YET = ['waitsForConnectivity'] as const;
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const PEM_FIELDS = ['ca', 'cert', 'key', 'pfx'] as const;
@@ -124,14 +127,6 @@ export function resolveConfiguration(
   argumentName = 'configuration',
 ): ResolvedConfiguration {
   const given = optionsArgument<SessionConfiguration>(argumentName, input);
-  for (const field of NOT_YET) {
-    const value = given[field];
-    if (value !== undefined && value !== false) {
-      throw new TypeError(
-        `\`${argumentName}.${field}\` is not supported by this release of streamtask yet, got ${describe(value)}`,
-      );
-    }
-  }
   return {
     timeoutIntervalForRequest: timeoutArgument(
       `${argumentName}.timeoutIntervalForRequest`, given.timeoutIntervalForRequest, base.timeoutIntervalForRequest),
@@ -144,6 +139,7 @@ export function resolveConfiguration(
     // A task's `tls` turns TLS on (see resolveTaskOptions); its settings still lay over the session's.
     tls: resolveTLSOptions(`${argumentName}.tls`, given.tls, base.tls),
     proxy: given.proxy === undefined ? base.proxy : proxyArgument(`${argumentName}.proxy`, given.proxy),
+    waitsForConnectivity: booleanArgument(`${argumentName}.waitsForConnectivity`, given.waitsForConnectivity, base.waitsForConnectivity),
   };
 }
 
@@ -175,4 +171,5 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   keepAlive: false,
   tls: Object.freeze({}),
   proxy: null,
+  waitsForConnectivity: false,
 });

@@ -19,3 +19,8 @@ export const PROGRESS_INTERVAL_MS = 50;
 
 /** Bytes a captured writable queues before it reports backpressure. */
 export const STREAM_WRITE_HIGH_WATER_MARK = 64 * 1024;
+
+/** waitsForConnectivity: the first retry comes after this many ms, each next one after twice as long… */
+export const RETRY_FIRST_MS = 250;
+/** …but never more than this. */
+export const RETRY_MAX_MS = 10_000;

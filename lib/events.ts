@@ -70,6 +70,8 @@ export interface StreamTaskEventMap {
   statechange: Event;
   /** The connection opened (`task.opened` resolved). */
   open: Event;
+  /** waitsForConnectivity: the first attempt failed and the task waits to retry (once). */
+  waitingforconnectivity: Event;
   /** TLS was established. */
   secureconnection: StreamTaskSecureEvent;
   /** Byte counts changed (coalesced). */
@@ -102,6 +104,8 @@ export interface StreamTaskDelegate<Task = unknown> {
   didChangeState?(task: Task, state: StreamTaskState): void;
   /** Mirrors `open`. */
   didOpen?(task: Task, info: ConnectionInfo): void;
+  /** `urlSession(_:taskIsWaitingForConnectivity:)`; mirrors `waitingforconnectivity`. */
+  taskIsWaitingForConnectivity?(task: Task): void;
   /** Mirrors `secureconnection`. */
   didSecureConnection?(task: Task, info: SecureConnectionInfo): void;
   /** Mirrors `progress`. */

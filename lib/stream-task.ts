@@ -12,7 +12,13 @@ import type { PreambleIO, Route } from './connect/preamble.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
 import { resolveTLSOptions } from './configuration.js';
 import { type ResolvedConfiguration } from './configuration.js';
-import { DEFAULT_MAX_LENGTH, PROGRESS_INTERVAL_MS, STREAM_WRITE_HIGH_WATER_MARK } from './constants.js';
+import {
+  DEFAULT_MAX_LENGTH,
+  PROGRESS_INTERVAL_MS,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
+  STREAM_WRITE_HIGH_WATER_MARK,
+} from './constants.js';
 import { deferred, type Deferred } from './deferred.js';
 import {
   cancelledError,
@@ -20,6 +26,7 @@ import {
   invalidStateError,
   StreamTaskError,
   streamTaskError,
+  systemCode,
   timedOutError,
   type ErrorContext,
 } from './errors.js';
@@ -170,6 +177,9 @@ export class StreamTask extends EventTarget {
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
   #connectTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retries = 0;
+  #waitingAnnounced = false;
   #resourceTimer: NodeJS.Timeout | undefined;
   #signal: AbortSignalLike | undefined;
   #onSignalAbort: (() => void) | undefined;
@@ -837,9 +847,16 @@ export class StreamTask extends EventTarget {
       const error = timedOutError(this.#context('task'), config.timeoutIntervalForResource, 'the resource time limit ran out');
       this.#resourceTimer = setTimeout(() => this.#fail(error), config.timeoutIntervalForResource);
     }
+    this.#metrics.domainLookupStartDate = now;
+    this.#attempt();
+  }
+
+  /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
+  #attempt(): void {
+    const config = this.#configuration;
     if (config.timeoutIntervalForRequest > 0) {
       const error = timedOutError(this.#context('connect'), config.timeoutIntervalForRequest, 'connecting timed out');
-      this.#connectTimer = setTimeout(() => this.#fail(error), config.timeoutIntervalForRequest);
+      this.#connectTimer = setTimeout(() => this.#connectFailed(error), config.timeoutIntervalForRequest);
     }
     let socket: net.Socket;
     try {
@@ -851,11 +868,10 @@ export class StreamTask extends EventTarget {
         onBytes: (chunk) => this.#onBytes(chunk),
       });
     } catch (error) {
-      this.#fail(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
+      this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
       return;
     }
     this.#socket = socket;
-    this.#metrics.domainLookupStartDate = now;
     socket.on('lookup', () => {
       const looked = new Date();
       this.#metrics.domainLookupEndDate = looked;
@@ -875,12 +891,42 @@ export class StreamTask extends EventTarget {
     });
     socket.on('error', (error) => {
       if (socket !== this.#socket) return;
-      const fallback = this.#connected ? 'networkConnectionLost' : 'cannotConnectToHost';
-      this.#fail(fromSystemError(error, this.#context(this.#connected ? 'stream' : this.#connectOperation()), fallback));
+      if (this.#connected) this.#fail(fromSystemError(error, this.#context('stream'), 'networkConnectionLost'));
+      else this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
     });
     socket.on('close', () => {
       if (socket === this.#socket) this.#onSocketClose();
     });
+  }
+
+  /**
+   * An attempt to connect failed. With `waitsForConnectivity`, a refused or unreachable host (or
+   * a timed-out attempt, or a name server that is not reachable) is tried again with capped
+   * exponential backoff, until the resource time runs out or the task is cancelled.
+   */
+  #connectFailed(error: StreamTaskError): void {
+    if (this.#finishing) return;
+    const retriable = this.#configuration.waitsForConnectivity && !this.#connected &&
+      (error.code === 'cannotConnectToHost' || error.code === 'timedOut' || systemCode(error.cause) === 'EAI_AGAIN');
+    if (!retriable) {
+      this.#fail(error);
+      return;
+    }
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.destroy();
+    if (!this.#waitingAnnounced) {
+      this.#waitingAnnounced = true;
+      this.dispatchEvent(new Event('waitingforconnectivity'));
+      this.#callDelegate('taskIsWaitingForConnectivity');
+    }
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.#retries++);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#attempt();
+    }, delay);
   }
 
   #onConnect(socket: net.Socket): void {
@@ -1090,6 +1136,8 @@ export class StreamTask extends EventTarget {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#resourceTimer);
     clearTimeout(this.#progressTimer);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     this.#connectTimer = undefined;
     this.#resourceTimer = undefined;
     this.#progressTimer = undefined;
