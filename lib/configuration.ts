@@ -2,6 +2,7 @@
  * SessionConfiguration: what a session's tasks default to. Typed and validated once, here.
  */
 import { proxyArgument, type ProxyConfiguration } from './connect/proxy.js';
+import { dnsServersArgument } from './connect/service.js';
 import type { TLSOptions } from './connect/tls.js';
 import { DEFAULT_READ_BUFFER_SIZE, DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { AbortSignalLike } from './types.js';
@@ -52,6 +53,11 @@ export interface SessionConfiguration {
    * `'env'` reads HTTPS_PROXY, ALL_PROXY and NO_PROXY as curl does. `null` on a task: no proxy.
    */
   proxy?: ProxyConfiguration | null;
+  /**
+   * DNS servers ("address" or "address:port") that resolve host names, service (SRV) records and
+   * their targets, instead of the system's resolver.
+   */
+  dnsServers?: string[];
 }
 
 /** Per-task options: the task's own signal and description, and overrides of the configuration. */
@@ -73,6 +79,7 @@ export interface ResolvedConfiguration {
   tls: TLSOptions;
   proxy: ProxyConfiguration | null;
   waitsForConnectivity: boolean;
+  dnsServers: string[] | null;
 }
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -140,6 +147,7 @@ export function resolveConfiguration(
     tls: resolveTLSOptions(`${argumentName}.tls`, given.tls, base.tls),
     proxy: given.proxy === undefined ? base.proxy : proxyArgument(`${argumentName}.proxy`, given.proxy),
     waitsForConnectivity: booleanArgument(`${argumentName}.waitsForConnectivity`, given.waitsForConnectivity, base.waitsForConnectivity),
+    dnsServers: given.dnsServers === undefined ? base.dnsServers : dnsServersArgument(`${argumentName}.dnsServers`, given.dnsServers),
   };
 }
 
@@ -172,4 +180,5 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   tls: Object.freeze({}),
   proxy: null,
   waitsForConnectivity: false,
+  dnsServers: null,
 });

@@ -111,7 +111,7 @@ export interface ErrorContext {
 function where(context: ErrorContext): string {
   if (context.host === undefined) return context.operation;
   const host = context.host.includes(':') ? `[${context.host}]` : context.host;
-  return `${context.operation} to ${host}:${context.port ?? '?'}`;
+  return context.port === undefined ? `${context.operation} to ${host}` : `${context.operation} to ${host}:${context.port}`;
 }
 
 /** Builds a StreamTaskError whose message starts with the operation and the peer. */

@@ -5,6 +5,7 @@
 export { Session, type StreamTaskTarget, type UpgradeOptions, type UpgradeResult } from './session.js';
 export type { UpgradeRequestOptions, UpgradeResponse } from './connect/http-upgrade.js';
 export type { ProxyConfiguration } from './connect/proxy.js';
+export type { ServiceDescriptor } from './connect/service.js';
 export { StreamTask, type DelimitedReadOptions } from './stream-task.js';
 export type { CapturedStreams } from './adapters/web-streams.js';
 export type {

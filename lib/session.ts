@@ -11,14 +11,16 @@ import {
 } from './configuration.js';
 import type { Preamble, Route } from './connect/preamble.js';
 import { chooseProxy, proxyRoute } from './connect/proxy.js';
+import { makeResolver, serviceArgument, type ServiceDescriptor } from './connect/service.js';
+import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
 import { describe, hostArgument, portArgument } from './validate.js';
 
-/** The options-object form of `streamTask()`. */
-export type StreamTaskTarget = StreamTaskOptions & { host: string; port: number };
+/** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */
+export type StreamTaskTarget = StreamTaskOptions & ({ host: string; port: number } | { service: ServiceDescriptor });
 
 /** What `session.upgrade()` takes: the request's options and the task's. */
 export type UpgradeOptions = UpgradeRequestOptions & StreamTaskOptions;
@@ -53,6 +55,7 @@ export class Session extends EventTarget {
   #nextIdentifier = 1;
   #invalidated = false;
   #finished: Promise<void> | null = null;
+  readonly #resolvers = new Map<string, dns.promises.Resolver>();
 
   /**
    * Throws TypeError/RangeError naming the field when `configuration` is not valid. The
@@ -111,8 +114,15 @@ export class Session extends EventTarget {
       if (port !== undefined || options !== undefined) {
         throw new TypeError('Expected `streamTask(options)` with host and port inside the options, got extra arguments');
       }
-      host = hostOrOptions.host;
-      givenPort = hostOrOptions.port;
+      if ('service' in hostOrOptions && hostOrOptions.service !== undefined) {
+        if ('host' in hostOrOptions || 'port' in hostOrOptions) {
+          throw new TypeError('Expected `streamTask(options)` with either host and port or a service, not both');
+        }
+        const service = serviceArgument('options.service', hostOrOptions.service);
+        return this.#createTask(service.domain, 0, hostOrOptions, [], service);
+      }
+      host = (hostOrOptions as { host?: unknown }).host;
+      givenPort = (hostOrOptions as { port?: unknown }).port;
       given = hostOrOptions;
     } else {
       host = hostOrOptions;
@@ -122,12 +132,12 @@ export class Session extends EventTarget {
     return this.#createTask(host, givenPort, given, []);
   }
 
-  #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[]): StreamTask {
+  #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[], service: ServiceDescriptor | null = null): StreamTask {
     if (this.#invalidated) {
       throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
     }
     const resolvedHost = hostArgument(host);
-    const resolvedPort = portArgument(port);
+    const resolvedPort = service === null ? portArgument(port) : 0;
     const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
     const proxy = chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
     let route: Route | null = null;
@@ -144,9 +154,23 @@ export class Session extends EventTarget {
       delegate: this.delegate,
       tlsAtStart,
       route,
+      service,
+      resolver: this.#resolverFor(configuration.dnsServers),
     });
     this.#tasks.add(task);
     return task;
+  }
+
+  /** One resolver per set of DNS servers (null: the system's). */
+  #resolverFor(servers: string[] | null): dns.promises.Resolver | null {
+    if (servers === null) return null;
+    const key = servers.join(',');
+    let resolver = this.#resolvers.get(key);
+    if (resolver === undefined) {
+      resolver = makeResolver(servers);
+      this.#resolvers.set(key, resolver);
+    }
+    return resolver;
   }
 
   /**

@@ -8,7 +8,9 @@
 import type net from 'node:net';
 import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
 import { openTcp } from './connect/tcp.js';
+import type dns from 'node:dns';
 import type { PreambleIO, Route } from './connect/preamble.js';
+import { makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from './connect/service.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
 import { resolveTLSOptions } from './configuration.js';
 import { type ResolvedConfiguration } from './configuration.js';
@@ -85,6 +87,10 @@ export interface StreamTaskInit {
   tlsAtStart: TLSOptions | null;
   /** Where TCP connects and what runs before the lanes open; null: straight to host and port. */
   route: Route | null;
+  /** Connect to this service's SRV targets instead of host and port. */
+  service: ServiceDescriptor | null;
+  /** Resolves names and SRV records (a configured DNS server); null: the system's. */
+  resolver: dns.promises.Resolver | null;
 }
 
 /** Options of the protocol reads. */
@@ -140,6 +146,11 @@ export class StreamTask extends EventTarget {
   #plainSocket: net.Socket | null = null;
   readonly #tlsAtStart: TLSOptions | null;
   readonly #route: Route | null;
+  readonly #service: ServiceDescriptor | null;
+  readonly #resolver: dns.promises.Resolver | null;
+  /** A service's SRV targets, in the order to try them, and the one being tried. */
+  #targets: ServiceTarget[] | null = null;
+  #targetIndex = 0;
   #secured = false;
   #socketClosed = false;
   #started = false;
@@ -202,6 +213,8 @@ export class StreamTask extends EventTarget {
     this.#onComplete = init.onComplete;
     this.#tlsAtStart = init.tlsAtStart;
     this.#route = init.route;
+    this.#service = init.service;
+    this.#resolver = init.resolver;
     this.#metrics.isProxyConnection = init.route?.via != null;
     this.#delegate = init.delegate;
     this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
@@ -257,13 +270,24 @@ export class StreamTask extends EventTarget {
     return this.#buffer.length;
   }
 
-  /** The host and port this task connects to. */
+  /** The host this task connects to (for a service: its domain until a target is chosen, then the target). */
   get host(): string {
-    return this.#host;
+    return this.#target().host;
   }
 
+  /** The port this task connects to (for a service: 0 until a target is chosen). */
   get port(): number {
-    return this.#port;
+    return this.#target().port;
+  }
+
+  /** The service this task was made for, if any. */
+  get service(): ServiceDescriptor | null {
+    return this.#service;
+  }
+
+  /** Where the connection goes now: the SRV target being tried, or host and port. */
+  #target(): ServiceTarget {
+    return this.#targets?.[this.#targetIndex] ?? { host: this.#host, port: this.#port };
   }
 
   /** Resolves when the connection is open; rejects if it never opens. Never unhandled. */
@@ -848,7 +872,19 @@ export class StreamTask extends EventTarget {
       this.#resourceTimer = setTimeout(() => this.#fail(error), config.timeoutIntervalForResource);
     }
     this.#metrics.domainLookupStartDate = now;
-    this.#attempt();
+    if (this.#service === null) {
+      this.#attempt();
+      return;
+    }
+    const service = this.#service;
+    resolveService(service, this.#resolver ?? makeResolver(null), this.#context('connect')).then(
+      (targets) => {
+        if (this.#finishing) return;
+        this.#targets = targets;
+        this.#attempt();
+      },
+      (error: StreamTaskError) => this.#fail(error),
+    );
   }
 
   /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
@@ -860,11 +896,13 @@ export class StreamTask extends EventTarget {
     }
     let socket: net.Socket;
     try {
+      const target = this.#target();
       socket = openTcp({
-        host: this.#route?.host ?? this.#host,
-        port: this.#route?.port ?? this.#port,
+        host: this.#route?.host ?? target.host,
+        port: this.#route?.port ?? target.port,
         noDelay: config.noDelay,
         keepAlive: config.keepAlive,
+        lookup: this.#resolver === null ? undefined : resolverLookup(this.#resolver),
         onBytes: (chunk) => this.#onBytes(chunk),
       });
     } catch (error) {
@@ -906,17 +944,23 @@ export class StreamTask extends EventTarget {
    */
   #connectFailed(error: StreamTaskError): void {
     if (this.#finishing) return;
+    const targets = this.#targets;
+    if (targets !== null && !this.#connected && this.#targetIndex + 1 < targets.length &&
+        ['cannotConnectToHost', 'cannotFindHost', 'timedOut'].includes(error.code)) {
+      // The next SRV target, at once (RFC 2782).
+      this.#dropAttempt();
+      this.#targetIndex++;
+      this.#attempt();
+      return;
+    }
     const retriable = this.#configuration.waitsForConnectivity && !this.#connected &&
       (error.code === 'cannotConnectToHost' || error.code === 'timedOut' || systemCode(error.cause) === 'EAI_AGAIN');
     if (!retriable) {
       this.#fail(error);
       return;
     }
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
-    const socket = this.#socket;
-    this.#socket = null;
-    socket?.destroy();
+    this.#dropAttempt();
+    this.#targetIndex = 0;
     if (!this.#waitingAnnounced) {
       this.#waitingAnnounced = true;
       this.dispatchEvent(new Event('waitingforconnectivity'));
@@ -927,6 +971,15 @@ export class StreamTask extends EventTarget {
       this.#retryTimer = undefined;
       this.#attempt();
     }, delay);
+  }
+
+  /** Abandons a failed attempt's timer and socket (whose events no longer speak for the task). */
+  #dropAttempt(): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.destroy();
   }
 
   #onConnect(socket: net.Socket): void {
@@ -987,9 +1040,10 @@ export class StreamTask extends EventTarget {
       if (step !== true) void step;
       return op.promise;
     };
+    const target = this.#target();
     return {
-      host: this.#host,
-      port: this.#port,
+      host: target.host,
+      port: target.port,
       context: (operation) => this.#context(operation),
       write: (bytes) => {
         const op = this.#operation<void>('write', 0, undefined, this.#pending);
@@ -1218,7 +1272,10 @@ export class StreamTask extends EventTarget {
   }
 
   #context(operation: string): ErrorContext {
-    return { operation, host: this.#host, port: this.#port };
+    const service = this.#service;
+    if (service !== null && this.#targets === null) return { operation, host: `${service.type}.${service.domain}` };
+    const target = this.#target();
+    return { operation, host: target.host, port: target.port };
   }
 
   #setState(state: StreamTaskState): void {

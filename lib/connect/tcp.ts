@@ -10,6 +10,8 @@ export interface TcpOptions {
   port: number;
   noDelay: boolean;
   keepAlive: boolean;
+  /** Resolves names instead of getaddrinfo (a configured DNS server). */
+  lookup?: net.LookupFunction | undefined;
   /** Each chunk that arrives, in order. Return false to stop reading until `socket.resume()`. */
   onBytes: (chunk: Buffer) => boolean;
 }
@@ -24,6 +26,7 @@ export function openTcp(options: TcpOptions): net.Socket {
     allowHalfOpen: true,
     noDelay: options.noDelay,
     keepAlive: options.keepAlive,
+    ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     onread: {
       buffer: () => slabs.next(),
       callback: (length: number, room: Uint8Array) => onBytes(slabs.commit(room as Buffer, length)),

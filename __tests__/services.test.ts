@@ -1,0 +1,141 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { once } from 'node:events';
+import net from 'node:net';
+import dns2 from 'dns2';
+import { orderTargets } from '../lib/connect/service.js';
+import { Session } from '../lib/index.js';
+import { expectCode } from './helpers/fixture.js';
+import { settle, startPeer, type Peer } from './helpers/peer.js';
+
+const { Packet } = dns2;
+
+/** SRV and A records the test DNS server answers with; anything else is NXDOMAIN. */
+const srv = new Map<string, { priority: number; weight: number; port: number; target: string }[]>();
+const addresses = new Map<string, string>();
+let dnsServer: ReturnType<typeof dns2.createServer>;
+let dnsServers: string[];
+let peer: Peer;
+let deadPort: number;
+let session: Session;
+
+beforeAll(async () => {
+  dnsServer = dns2.createServer({
+    udp: true,
+    handle: (request, send) => {
+      const response = Packet.createResponseFromRequest(request);
+      const [question] = request.questions;
+      const name = question!.name.toLowerCase();
+      if (question!.type === Packet.TYPE.SRV && srv.has(name)) {
+        for (const record of srv.get(name)!) response.answers.push({ name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 60, ...record } as never);
+      } else if (question!.type === Packet.TYPE.A && addresses.has(name)) {
+        response.answers.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address: addresses.get(name)! } as never);
+      } else if (!srv.has(name) && !addresses.has(name)) {
+        // dns2's types lag its API (RCODE, listen's type, addresses()).
+        response.header.rcode = (Packet as unknown as { RCODE: { NXDOMAIN: number } }).RCODE.NXDOMAIN;
+      }
+      send(response);
+    },
+  });
+  await dnsServer.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } as never });
+  dnsServers = [`127.0.0.1:${dnsServer.addresses().udp!.port}`];
+  peer = await startPeer((connection) => connection.socket.write('* OK service ready\r\n'));
+  const closed = net.createServer().listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  deadPort = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  addresses.set('down.example.test', '127.0.0.1');
+  addresses.set('up.example.test', '127.0.0.1');
+  addresses.set('app.example.test', '127.0.0.1');
+  srv.set('_imap._tcp.example.test', [
+    { priority: 20, weight: 0, port: peer.port, target: 'up.example.test' },
+    { priority: 10, weight: 5, port: deadPort, target: 'down.example.test' },
+  ]);
+  srv.set('_imap._tcp.nothing.test', [{ priority: 0, weight: 0, port: 0, target: '.' }]);
+  srv.set('office-printer._ipp._tcp.example.test', [{ priority: 0, weight: 0, port: peer.port, target: 'up.example.test' }]);
+});
+afterAll(async () => {
+  await dnsServer.close();
+  await peer.close();
+});
+beforeEach(() => {
+  session = new Session({ dnsServers, timeoutIntervalForRequest: 3000 });
+});
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+});
+
+describe('services by DNS SRV', () => {
+  test('tries the targets in priority order: the first refuses, the next one answers', async () => {
+    const task = session.streamTask({ service: { type: '_imap._tcp', domain: 'example.test' } });
+    expect(task.host).toBe('example.test');
+    task.resume();
+    await task.opened;
+    expect(task.host).toBe('up.example.test');
+    expect(task.port).toBe(peer.port);
+    expect(await task.readLine()).toBe('* OK service ready');
+    expect(task.service).toEqual({ type: '_imap._tcp', domain: 'example.test' });
+  });
+
+  test('a named instance (DNS-SD) is prefixed to the query', async () => {
+    const task = session.streamTask({ service: { type: '_ipp._tcp', domain: 'example.test', name: 'office-printer' } });
+    task.resume();
+    await task.opened;
+    expect(task.port).toBe(peer.port);
+  });
+
+  test('"." means no service: cannotFindHost', async () => {
+    const task = session.streamTask({ service: { type: '_imap._tcp', domain: 'nothing.test' } });
+    task.resume();
+    const error = expectCode((await settle(task.opened)).error, 'cannotFindHost', -1003);
+    expect(error.message).toMatch(/^connect to _imap\._tcp\.nothing\.test: _imap\._tcp\.nothing\.test says the service is not available here/);
+  });
+
+  test('no records: cannotFindHost naming the query', async () => {
+    const task = session.streamTask({ service: { type: '_xmpp-client._tcp', domain: 'example.test' } });
+    task.resume();
+    expect(expectCode((await settle(task.opened)).error, 'cannotFindHost').message).toMatch(/no SRV records for _xmpp-client\._tcp\.example\.test/);
+  });
+
+  test('every target refuses: the last failure', async () => {
+    srv.set('_pop3._tcp.example.test', [{ priority: 1, weight: 0, port: deadPort, target: 'down.example.test' }]);
+    const task = session.streamTask({ service: { type: '_pop3._tcp', domain: 'example.test' } });
+    task.resume();
+    expectCode((await settle(task.opened)).error, 'cannotConnectToHost');
+  });
+
+  test('dnsServers also resolve plain host names', async () => {
+    const task = await session.connect('app.example.test', peer.port);
+    expect(await task.readLine()).toBe('* OK service ready');
+    expectCode((await settle(session.connect('unknown.example.test', peer.port))).error, 'cannotFindHost');
+  });
+
+  test('bad service descriptors are argument errors', () => {
+    expect(() => session.streamTask({ service: { type: 'imap', domain: 'example.test' } })).toThrow(/`options\.service\.type` to be a TCP service type/);
+    expect(() => session.streamTask({ service: { type: '_imap._tcp', domain: '' } })).toThrow(/`options\.service\.domain`/);
+    expect(() => session.streamTask({ service: { type: '_imap._tcp', domain: 'printer.local' } })).toThrow(/multicast DNS/);
+    expect(() => new Session({ dnsServers: [] })).toThrow(/`configuration\.dnsServers`/);
+    expect(() => session.streamTask({ service: { type: '_ipp._tcp', domain: 'example.test', name: 'office printer' } })).toThrow(/Node's resolver cannot query other names/);
+  });
+});
+
+describe('RFC 2782 order', () => {
+  test('priority first; within a priority, weight decides and zero weights can still be picked', () => {
+    const records = [
+      { priority: 2, weight: 0, name: 'c' },
+      { priority: 1, weight: 10, name: 'a' },
+      { priority: 1, weight: 0, name: 'b' },
+    ];
+    // random() = 0 picks the first by running sum: the zero-weight record.
+    expect(orderTargets(records, () => 0).map((r) => r.name)).toEqual(['b', 'a', 'c']);
+    // random() near 1 picks the heavy one first.
+    expect(orderTargets(records, () => 0.99).map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    // Over many draws the heavier record comes first in proportion to weight: a draw from 0 to the
+    // sum inclusive (RFC 2782), so 30 of 41 values pick weight 30 over weight 10.
+    let heavyFirst = 0;
+    for (let i = 0; i < 4000; i++) {
+      if (orderTargets([{ priority: 0, weight: 10, name: 'x' }, { priority: 0, weight: 30, name: 'y' }])[0]!.name === 'y') heavyFirst++;
+    }
+    expect(heavyFirst / 4000).toBeGreaterThan(0.68);
+    expect(heavyFirst / 4000).toBeLessThan(0.78);
+  });
+});
