@@ -4,6 +4,7 @@
 import { proxyArgument, type ProxyConfiguration } from './connect/proxy.js';
 import { dnsServersArgument } from './connect/service.js';
 import type { TLSOptions } from './connect/tls.js';
+import { isIP } from 'node:net';
 import { DEFAULT_READ_BUFFER_SIZE, DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { AbortSignalLike } from './types.js';
 import {
@@ -58,6 +59,8 @@ export interface SessionConfiguration {
    * their targets, instead of the system's resolver.
    */
   dnsServers?: string[];
+  /** The local address to connect from (an address of this host). Default: the system's choice. */
+  localAddress?: string;
 }
 
 /** Per-task options: the task's own signal and description, and overrides of the configuration. */
@@ -80,6 +83,7 @@ export interface ResolvedConfiguration {
   proxy: ProxyConfiguration | null;
   waitsForConnectivity: boolean;
   dnsServers: string[] | null;
+  localAddress: string | null;
 }
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -148,6 +152,7 @@ export function resolveConfiguration(
     proxy: given.proxy === undefined ? base.proxy : proxyArgument(`${argumentName}.proxy`, given.proxy),
     waitsForConnectivity: booleanArgument(`${argumentName}.waitsForConnectivity`, given.waitsForConnectivity, base.waitsForConnectivity),
     dnsServers: given.dnsServers === undefined ? base.dnsServers : dnsServersArgument(`${argumentName}.dnsServers`, given.dnsServers),
+    localAddress: given.localAddress === undefined ? base.localAddress : ipArgument(`${argumentName}.localAddress`, given.localAddress),
   };
 }
 
@@ -181,4 +186,10 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   proxy: null,
   waitsForConnectivity: false,
   dnsServers: null,
+  localAddress: null,
 });
+
+function ipArgument(name: string, value: unknown): string {
+  if (typeof value !== 'string' || isIP(value) === 0) throw new TypeError(`Expected \`${name}\` to be an IP address, got ${describe(value)}`);
+  return value;
+}

@@ -24,3 +24,6 @@ export const STREAM_WRITE_HIGH_WATER_MARK = 64 * 1024;
 export const RETRY_FIRST_MS = 250;
 /** …but never more than this. */
 export const RETRY_MAX_MS = 10_000;
+
+/** How often the host's interfaces are checked for a vanished local address (betterroute). */
+export const BETTER_ROUTE_POLL_MS = 1000;

@@ -72,6 +72,8 @@ export interface StreamTaskEventMap {
   open: Event;
   /** waitsForConnectivity: the first attempt failed and the task waits to retry (once). */
   waitingforconnectivity: Event;
+  /** The local address of the connection left this host's interfaces: a better route exists. */
+  betterroute: Event;
   /** TLS was established. */
   secureconnection: StreamTaskSecureEvent;
   /** Byte counts changed (coalesced). */
@@ -106,6 +108,8 @@ export interface StreamTaskDelegate<Task = unknown> {
   didOpen?(task: Task, info: ConnectionInfo): void;
   /** `urlSession(_:taskIsWaitingForConnectivity:)`; mirrors `waitingforconnectivity`. */
   taskIsWaitingForConnectivity?(task: Task): void;
+  /** `urlSession(_:betterRouteDiscoveredFor:)`; mirrors `betterroute`. */
+  betterRouteDiscovered?(task: Task): void;
   /** Mirrors `secureconnection`. */
   didSecureConnection?(task: Task, info: SecureConnectionInfo): void;
   /** Mirrors `progress`. */

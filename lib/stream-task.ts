@@ -44,6 +44,7 @@ import { Lane, type Step } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
 import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
+import { watchLocalAddress } from './route-watcher.js';
 import {
   readDataAttempt,
   readExactlyAttempt,
@@ -196,6 +197,8 @@ export class StreamTask extends EventTarget {
   #onSignalAbort: (() => void) | undefined;
   readonly #delegate: StreamTaskDelegate<StreamTask> | undefined;
   #progressWanted = false;
+  #betterRouteWanted = false;
+  #unwatchRoute: (() => void) | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #progressSent = 0;
   #progressReceived = 0;
@@ -218,6 +221,7 @@ export class StreamTask extends EventTarget {
     this.#metrics.isProxyConnection = init.route?.via != null;
     this.#delegate = init.delegate;
     this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
+    this.#betterRouteWanted = typeof init.delegate?.betterRouteDiscovered === 'function';
     const buffer = this.#buffer;
     const eofReceived = (): boolean => this.#eofReceived;
     const error = (): StreamTaskError | null => this.#error;
@@ -903,6 +907,7 @@ export class StreamTask extends EventTarget {
         noDelay: config.noDelay,
         keepAlive: config.keepAlive,
         lookup: this.#resolver === null ? undefined : resolverLookup(this.#resolver),
+        localAddress: config.localAddress ?? undefined,
         onBytes: (chunk) => this.#onBytes(chunk),
       });
     } catch (error) {
@@ -1065,6 +1070,7 @@ export class StreamTask extends EventTarget {
     if (this.#finishing) return;
     this.#readLane.open();
     this.#writeLane.open();
+    this.#watchRoute();
     this.#opened.resolve(info);
     this.dispatchEvent(new Event('open'));
     this.#callDelegate('didOpen', info);
@@ -1192,6 +1198,7 @@ export class StreamTask extends EventTarget {
     clearTimeout(this.#progressTimer);
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#unwatchRoute?.();
     this.#connectTimer = undefined;
     this.#resourceTimer = undefined;
     this.#progressTimer = undefined;
@@ -1317,7 +1324,21 @@ export class StreamTask extends EventTarget {
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
     if (args[0] === 'progress') this.#progressWanted = true;
+    if (args[0] === 'betterroute' && !this.#betterRouteWanted) {
+      this.#betterRouteWanted = true;
+      this.#watchRoute();
+    }
     super.addEventListener(...args);
+  }
+
+  /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
+  #watchRoute(): void {
+    const address = this.#metrics.localAddress;
+    if (!this.#betterRouteWanted || this.#unwatchRoute !== undefined || address === null || this.#finishing) return;
+    this.#unwatchRoute = watchLocalAddress(address, () => {
+      this.dispatchEvent(new Event('betterroute'));
+      this.#callDelegate('betterRouteDiscovered');
+    });
   }
 
   /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */

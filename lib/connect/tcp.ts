@@ -10,6 +10,8 @@ export interface TcpOptions {
   port: number;
   noDelay: boolean;
   keepAlive: boolean;
+  /** The local address to bind to. */
+  localAddress?: string | undefined;
   /** Resolves names instead of getaddrinfo (a configured DNS server). */
   lookup?: net.LookupFunction | undefined;
   /** Each chunk that arrives, in order. Return false to stop reading until `socket.resume()`. */
@@ -27,6 +29,7 @@ export function openTcp(options: TcpOptions): net.Socket {
     noDelay: options.noDelay,
     keepAlive: options.keepAlive,
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     onread: {
       buffer: () => slabs.next(),
       callback: (length: number, room: Uint8Array) => onBytes(slabs.commit(room as Buffer, length)),
