@@ -47,3 +47,15 @@ describe('STARTTLS against a real SMTP server', () => {
     expect(lines.indexOf('C: MAIL FROM:<alice@example.com>')).toBeGreaterThan(lines.findIndex((line) => line.startsWith('-- TLS')));
   });
 });
+
+describe('ways in', () => {
+  test('the upgrade example switches to its custom protocol and keeps the greeting sent with the 101', async () => {
+    const { runUpgradeExample } = await import('../examples/upgrade-custom-protocol.js');
+    expect(await runUpgradeExample(() => {})).toEqual(['HELLO counter ready', 'TOTAL 5', 'TOTAL 15', 'TOTAL 42', 'BYE']);
+  });
+
+  test('the proxy example tunnels through an authenticated CONNECT proxy', async () => {
+    const { runProxyExample } = await import('../examples/through-a-proxy.js');
+    expect(await runProxyExample(() => {})).toBe('you said: hello through the tunnel');
+  });
+});
