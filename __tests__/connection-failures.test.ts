@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import net from 'node:net';
 import { once } from 'node:events';
 import { Session, StreamTaskError } from '../lib/index.js';
-import { settle, startPeer, type Peer } from './helpers/peer.js';
+import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
 import { startStalledListener } from './helpers/stalled-listener.js';
 
 let session: Session;
@@ -22,17 +21,9 @@ function expectCode(error: unknown, code: string, urlErrorCode: number): StreamT
   return error as StreamTaskError;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('connecting fails', () => {
   test('refused: cannotConnectToHost, every enqueued operation rejects with it', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const task = session.streamTask('127.0.0.1', port);
     const read = settle(task.readData());
     const write = settle(task.write('x'));
@@ -48,7 +39,7 @@ describe('connecting fails', () => {
   });
 
   test('session.connect rejects (never throws) on refusal', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const result = await settle(session.connect('127.0.0.1', port));
     expectCode(result.error, 'cannotConnectToHost', -1004);
   });

@@ -9,7 +9,7 @@ import { bypasses, chooseProxy } from '../lib/connect/proxy.js';
 import { Session } from '../lib/index.js';
 import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
 import { expectCode, text } from './helpers/fixture.js';
-import { settle, startPeer, type Peer } from './helpers/peer.js';
+import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
 import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
 
 let certs: TestCertificates;
@@ -151,10 +151,7 @@ describe('SOCKS5 proxy', () => {
   });
 
   test('a target the proxy cannot reach: cannotConnectToHost with the SOCKS reason', async () => {
-    const closed = net.createServer().listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const deadPort = await unusedPort();
     await withServer(socksServer(false), async (proxyPort) => {
       const result = await settle(session.connect('127.0.0.1', deadPort, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } }));
       expect(expectCode(result.error, 'cannotConnectToHost').message).toMatch(/^connect via SOCKS5 proxy to 127\.0\.0\.1:\d+: the proxy could not connect to the target/);

@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { once } from 'node:events';
-import net from 'node:net';
 import dns2 from 'dns2';
 import { orderTargets } from '../lib/connect/service.js';
 import { Session } from '../lib/index.js';
 import { expectCode } from './helpers/fixture.js';
-import { settle, startPeer, type Peer } from './helpers/peer.js';
+import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
 
 const { Packet } = dns2;
 
@@ -39,10 +37,7 @@ beforeAll(async () => {
   await dnsServer.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } as never });
   dnsServers = [`127.0.0.1:${dnsServer.addresses().udp!.port}`];
   peer = await startPeer((connection) => connection.socket.write('* OK service ready\r\n'));
-  const closed = net.createServer().listen(0, '127.0.0.1');
-  await once(closed, 'listening');
-  deadPort = (closed.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  deadPort = await unusedPort();
   addresses.set('down.example.test', '127.0.0.1');
   addresses.set('up.example.test', '127.0.0.1');
   addresses.set('app.example.test', '127.0.0.1');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { Session, type StreamTask } from '../lib/index.js';
 import { expectCode } from './helpers/fixture.js';
-import { settle } from './helpers/peer.js';
+import { settle, unusedPort } from './helpers/peer.js';
 
 let session: Session;
 beforeEach(() => {
@@ -13,15 +13,6 @@ afterEach(async () => {
   await session[Symbol.asyncDispose]();
 });
 
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 function waitingEvents(task: StreamTask): { count: number } {
   const seen = { count: 0 };
   task.addEventListener('waitingforconnectivity', () => seen.count++);
@@ -30,7 +21,7 @@ function waitingEvents(task: StreamTask): { count: number } {
 
 describe('waitsForConnectivity', () => {
   test('a refused connect waits, then connects when the server appears; the event fires once', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const task = session.streamTask('127.0.0.1', port);
     const seen = waitingEvents(task);
     const greeting = task.readLine();
@@ -55,7 +46,7 @@ describe('waitsForConnectivity', () => {
   });
 
   test('waiting ends with timedOut when the resource time runs out', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const started = Date.now();
     const result = await settle(session.connect('127.0.0.1', port, { timeoutIntervalForResource: 600 }));
     expect(expectCode(result.error, 'timedOut').message).toMatch(/the resource time limit ran out after 600 ms/);
@@ -63,7 +54,7 @@ describe('waitsForConnectivity', () => {
   });
 
   test('cancel stops waiting at once', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const task = session.streamTask('127.0.0.1', port);
     task.resume();
     await once(task, 'waitingforconnectivity');
@@ -74,7 +65,7 @@ describe('waitsForConnectivity', () => {
   });
 
   test('without it, a refused connect fails at once', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     expectCode((await settle(session.connect('127.0.0.1', port, { waitsForConnectivity: false }))).error, 'cannotConnectToHost');
   });
 

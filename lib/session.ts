@@ -2,7 +2,6 @@
  * Session: makes stream tasks and shares their configuration, after Foundation's `URLSession`.
  */
 import {
-  DEFAULT_CONFIGURATION,
   resolveConfiguration,
   resolveTaskOptions,
   type ResolvedConfiguration,

@@ -1041,8 +1041,8 @@ export class StreamTask extends EventTarget {
     const direct = <T>(operation: string, timeout: number, attempt: (op: Operation<T>) => Attempt, need: number): Promise<T> => {
       const op = this.#operation<T>(operation, timeout, undefined, this.#pendingReads);
       if (op.settled) return op.promise;
-      const step = this.#readStep(op, attempt(op), need)();
-      if (step !== true) void step;
+      // The lanes are closed, so the reader slot is free: run the read's step directly.
+      void this.#readStep(op, attempt(op), need)();
       return op.promise;
     };
     const target = this.#target();

@@ -78,6 +78,15 @@ export async function startPeer(onConnection?: (connection: PeerConnection) => v
   };
 }
 
+/** A loopback port nothing listens on (it was free a moment ago): connecting to it is refused. */
+export async function unusedPort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /** Resolves on the next turn of the event loop (lets I/O callbacks run). */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
