@@ -1,0 +1,143 @@
+/**
+ * What every benchmark shares: the load server in its own process, rounds that rotate the order of
+ * the variants (so none always runs first, on a cold or warm machine), medians, and ratios against
+ * the raw-socket baseline measured in the same run.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface Server {
+  tcpPort: number;
+  tlsPort: number;
+  /** The certificate the TLS port presents (CN and SAN localhost), for `ca`. */
+  ca: string;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/server.js in a child process, with a certificate made for this run. */
+export async function startServer(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'streamtask-bench-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const script = fileURLToPath(new URL('./server.js', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, [script, join(dir, 'key.pem'), join(dir, 'cert.pem')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<string>((resolve) => lines.once('line', resolve));
+  lines.close();
+  const [, tcp, tlsPort] = ready.split(' ');
+  const { readFileSync } = await import('node:fs');
+  const ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  return {
+    tcpPort: Number(tcp),
+    tlsPort: Number(tlsPort),
+    ca,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin!.end();
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One measured run of a variant: how long, and how much work. */
+export interface Sample {
+  seconds: number;
+  /** Units of work done (bytes, round trips, tasks). */
+  work: number;
+  /** Anything else worth reporting (bytes of memory, …). */
+  extra?: Record<string, number>;
+}
+
+export interface Variant {
+  name: string;
+  run: (server: Server) => Promise<Sample>;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  /** How a rate is shown: work units per second, scaled. */
+  unit: { label: string; scale: number };
+  rounds: number;
+  /** The variant every ratio is against (raw net.Socket). */
+  baseline: string;
+  variants: Variant[];
+  /** Ratio targets for our variants (ours ÷ baseline must be at least this). */
+  targets: Record<string, number>;
+  /** Other variants ours must beat, by name. */
+  ahead?: Record<string, string[]>;
+}
+
+export interface Result {
+  benchmark: string;
+  variant: string;
+  medianRate: number;
+  unit: string;
+  rates: number[];
+  ratio: number | null;
+  target: number | null;
+  meetsTarget: boolean | null;
+  extra?: Record<string, number>;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Runs every variant `rounds` times, rotating which goes first, and reports medians and ratios. */
+export async function runBenchmark(benchmark: Benchmark, server: Server, log: (line: string) => void): Promise<Result[]> {
+  const rates = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
+  const extras = new Map<string, Record<string, number>[]>();
+  // One round first that counts for nothing: JIT and socket buffers warm up for every variant.
+  for (const variant of benchmark.variants) await variant.run(server);
+  for (let round = 0; round < benchmark.rounds; round++) {
+    const order = benchmark.variants.map((_, i) => benchmark.variants[(i + round) % benchmark.variants.length]!);
+    for (const variant of order) {
+      const sample = await variant.run(server);
+      rates.get(variant.name)!.push(sample.work / sample.seconds);
+      if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
+      (globalThis as { gc?: () => void }).gc?.();
+    }
+    log(`  ${benchmark.name}: round ${round + 1}/${benchmark.rounds} done`);
+  }
+  const baseline = median(rates.get(benchmark.baseline)!);
+  return benchmark.variants.map((variant) => {
+    const list = rates.get(variant.name)!;
+    const rate = median(list);
+    const target = benchmark.targets[variant.name] ?? null;
+    const ratio = variant.name === benchmark.baseline ? 1 : rate / baseline;
+    const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => median(rates.get(other)!) > rate);
+    const extraList = extras.get(variant.name);
+    const result: Result = {
+      benchmark: benchmark.name,
+      variant: variant.name,
+      medianRate: rate / benchmark.unit.scale,
+      unit: benchmark.unit.label,
+      rates: list.map((r) => r / benchmark.unit.scale),
+      ratio,
+      target,
+      meetsTarget: target === null && behind.length === 0 ? null : (target === null || ratio >= target) && behind.length === 0,
+    };
+    if (extraList !== undefined) {
+      result.extra = Object.fromEntries(Object.keys(extraList[0]!).map((key) => [key, median(extraList.map((e) => e[key]!))]));
+    }
+    return result;
+  });
+}
+
+/** Elapsed seconds of `work`. */
+export async function timed(work: () => Promise<number>): Promise<Sample> {
+  const started = process.hrtime.bigint();
+  const units = await work();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, work: units };
+}

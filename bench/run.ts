@@ -1,0 +1,46 @@
+/**
+ * npm run bench            every benchmark
+ * npm run bench -- NAME    one (or several) by name
+ * Prints progress, then a table, then one JSON line per result (prefixed "RESULT ").
+ */
+import os from 'node:os';
+import { bulkReceive } from './bulk-receive.js';
+import { runBenchmark, startServer, type Benchmark, type Result } from './harness.js';
+
+const ALL: Benchmark[] = [bulkReceive];
+
+function table(results: Result[]): string {
+  const rows = results.map((r) => [
+    r.benchmark,
+    r.variant,
+    `${r.medianRate.toFixed(r.medianRate >= 100 ? 0 : 3)} ${r.unit}`,
+    r.ratio === null ? '' : r.ratio.toFixed(3),
+    r.target === null ? '' : `≥ ${r.target}`,
+    r.meetsTarget === null ? '' : r.meetsTarget ? 'yes' : 'NO',
+    r.extra === undefined ? '' : Object.entries(r.extra).map(([k, v]) => `${k}=${Math.round(v)}`).join(' '),
+  ]);
+  const header = ['benchmark', 'variant', 'median', 'ratio', 'target', 'met', 'extra'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const wanted = process.argv.slice(2);
+const chosen = wanted.length === 0 ? ALL : ALL.filter((b) => wanted.includes(b.name));
+if (chosen.length === 0) {
+  console.error(`no benchmark named ${wanted.join(', ')}; there are: ${ALL.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+const server = await startServer();
+const results: Result[] = [];
+try {
+  for (const benchmark of chosen) {
+    console.log(`${benchmark.name}: ${benchmark.description} (${benchmark.rounds} rounds)`);
+    results.push(...await runBenchmark(benchmark, server, (line) => console.log(line)));
+  }
+} finally {
+  await server.stop();
+}
+console.log(`\n${table(results)}\n`);
+for (const result of results) console.log(`RESULT ${JSON.stringify(result)}`);
