@@ -3,12 +3,6 @@
 /** The longest delay `setTimeout` honours; a larger one fires at once (with a warning). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** Size of the slabs the socket reads into directly; chunks are views into them, never copies. */
-export const READ_SLAB_BYTES = 256 * 1024;
-
-/** A read into a slab is never offered less room than this; a new slab is started instead. */
-export const MIN_READ_BYTES = 64 * 1024;
-
 /** Defaults of SessionConfiguration and of readData. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_READ_BUFFER_SIZE = 1024 * 1024;
@@ -27,3 +21,9 @@ export const RETRY_MAX_MS = 10_000;
 
 /** How often the host's interfaces are checked for a vanished local address (betterroute). */
 export const BETTER_ROUTE_POLL_MS = 1000;
+
+/** Small writes made in one tick are sent together, up to this many bytes per socket write. */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
+/** Bytes a captured readable pulls at a time when the reader brings no buffer of its own. */
+export const STREAM_READ_CHUNK_BYTES = 64 * 1024;

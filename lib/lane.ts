@@ -3,13 +3,47 @@
  * concurrency 1.
  *
  * A step is what an operation does when its turn comes. It returns `true` when it finished
- * synchronously, or a promise that settles when the lane may move on. When the lane is open and
- * nothing is queued or running, a step runs at once without a trip through p-queue; that keeps
- * ordering exact (nothing is ahead of it) and saves a queue round per operation on the hot path.
+ * synchronously, a `Later` that it finishes when done, or a promise that settles when the lane
+ * may move on.
+ *
+ * Fast path: when the lane is open and nothing is queued or running, a step runs at once, without
+ * a trip through p-queue. Ordering stays exact (nothing is ahead of it). If such a step finishes
+ * later, p-queue is paused meanwhile so steps submitted behind it wait their turn, and a `Later`
+ * frees the lane synchronously when it finishes: the next operation, submitted by the code the
+ * finished one wakes, finds the lane idle and takes the fast path too.
  */
 import PQueue from 'p-queue';
 
-export type Step = () => true | Promise<unknown>;
+/** A step's completion, signalled synchronously by `finish()`. */
+export class Later {
+  #finished = false;
+  #onFinish: (() => void) | undefined;
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.();
+  }
+
+  /** Runs `listener` when finished (at once if it already is). One listener. */
+  onFinish(listener: () => void): void {
+    if (this.#finished) listener();
+    else this.#onFinish = listener;
+  }
+
+  /** For p-queue, which waits on promises. */
+  toPromise(): Promise<void> {
+    return new Promise((resolve) => this.onFinish(resolve));
+  }
+}
+
+export type Step = () => true | Later | Promise<unknown>;
 
 const noop = (): void => {};
 
@@ -17,35 +51,37 @@ export class Lane {
   readonly #queue = new PQueue({ concurrency: 1, autoStart: false });
   #open = false;
   #stepping = false;
+  /** A fast-path step still running; p-queue is paused until it finishes. */
+  #running = false;
 
   /** Nothing queued, nothing running, and the lane is open. */
   get idle(): boolean {
-    return this.#open && !this.#stepping && this.#queue.size === 0 && this.#queue.pending === 0;
+    return this.#open && !this.#stepping && !this.#running && this.#queue.size === 0 && this.#queue.pending === 0;
   }
 
   /** Starts running steps (the connection is open). Steps submitted before wait until then. */
   open(): void {
     if (this.#open) return;
     this.#open = true;
-    this.#queue.start();
+    if (!this.#running) this.#queue.start();
   }
 
   submit(step: Step): void {
     if (this.idle) {
       this.#stepping = true;
-      let result: true | Promise<unknown>;
+      let result: ReturnType<Step>;
       try {
         result = step();
       } finally {
         this.#stepping = false;
       }
-      // The queue is idle, so p-queue starts this at once and holds everything after it.
-      if (result !== true) this.#queue.add(() => result).catch(noop);
+      if (result !== true) this.#runUntil(result);
       return;
     }
     this.#queue.add(() => {
       const result = step();
-      return result === true ? undefined : result;
+      if (result === true) return undefined;
+      return result instanceof Later ? result.toPromise() : result;
     }).catch(noop);
   }
 
@@ -55,5 +91,17 @@ export class Lane {
    */
   clear(): void {
     this.#queue.clear();
+  }
+
+  /** Holds the queue while a fast-path step finishes. */
+  #runUntil(result: Later | Promise<unknown>): void {
+    this.#running = true;
+    this.#queue.pause();
+    const finished = (): void => {
+      this.#running = false;
+      if (this.#open) this.#queue.start();
+    };
+    if (result instanceof Later) result.onFinish(finished);
+    else result.then(finished, finished);
   }
 }

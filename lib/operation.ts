@@ -6,6 +6,10 @@
  * operation still ran (see docs/decisions.md). Here an operation that times out or is aborted
  * settles at once, tells its owner through `onInterrupt` (so a read stops waiting and leaves its
  * bytes buffered), and the lane moves on only because the operation itself is over.
+ *
+ * The hot path is an operation that finishes at once (a read from buffered bytes, a write the
+ * kernel takes): it costs one promise and this object. Its error context, its timer and its abort
+ * listener are made only when needed (`watch()` after the operation did not finish at once).
  */
 import { cancelledError, StreamTaskError, timedOutError, type ErrorContext } from './errors.js';
 import type { AbortSignalLike } from './validate.js';
@@ -24,14 +28,20 @@ export interface Interruptible {
   interrupt(error: StreamTaskError): void;
 }
 
+/** Makes the error context of an operation (host, port, operation name) when an error needs it. */
+export type ContextOf = (operation: string) => ErrorContext;
+
 export class Operation<T> implements Interruptible {
   readonly promise: Promise<T>;
   #settled = false;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
+  #timeout: number;
   #timer: NodeJS.Timeout | undefined;
   #signal: AbortSignalLike | undefined;
   #onAbort: (() => void) | undefined;
+  #context: ErrorContext | undefined;
+  readonly #contextOf: ContextOf;
   /**
    * Called once if the operation is interrupted (time limit, abort or cancel) before it finished.
    * It may return a more precise error to reject with (a write says how many bytes it committed).
@@ -40,39 +50,55 @@ export class Operation<T> implements Interruptible {
 
   #owner: Set<Interruptible> | undefined;
 
-  /** `owner` holds the operation while it is pending (the task rejects those on cancel). */
-  constructor(readonly context: ErrorContext, options: OperationOptions, owner?: Set<Interruptible>) {
+  /**
+   * `owner` holds the operation while it is pending (the task rejects those on cancel). A signal
+   * that is already aborted settles it at once; the time limit and later aborts count only after
+   * `watch()`.
+   */
+  constructor(
+    readonly name: string,
+    contextOf: ContextOf,
+    options: OperationOptions,
+    owner?: Set<Interruptible>,
+  ) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    // Failures of a task must never surface as unhandled rejections: the same error is on
-    // `task.error` and `task.closed`. The caller's own `await` still receives it.
-    this.promise.catch(noop);
-
-    const { signal, timeout } = options;
+    this.#contextOf = contextOf;
+    this.#timeout = options.timeout;
+    this.#signal = options.signal;
     if (owner !== undefined) {
       this.#owner = owner;
       owner.add(this);
     }
-    if (signal?.aborted) {
-      this.interrupt(cancelledError(context, signal.reason));
-      return;
-    }
-    if (timeout > 0) {
-      // Made now, so its stack points at the caller, not at a timer callback.
-      const error = timedOutError(context, timeout);
-      this.#timer = setTimeout(() => this.interrupt(error), timeout);
-    }
-    if (signal !== undefined) {
-      this.#signal = signal;
-      this.#onAbort = () => this.interrupt(cancelledError(context, signal.reason));
-      signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
+    if (options.signal?.aborted) this.interrupt(cancelledError(this.context, options.signal.reason));
+  }
+
+  /** Host, port and operation name, for errors. */
+  get context(): ErrorContext {
+    return (this.#context ??= this.#contextOf(this.name));
   }
 
   get settled(): boolean {
     return this.#settled;
+  }
+
+  /**
+   * Starts the time limit and listens for the abort signal. Called once the operation did not
+   * finish at once; the limit still counts from the call (the gap is synchronous).
+   */
+  watch(): void {
+    if (this.#settled) return;
+    const signal = this.#signal;
+    if (this.#timeout > 0) {
+      const timeout = this.#timeout;
+      this.#timer = setTimeout(() => this.interrupt(timedOutError(this.context, timeout)), timeout);
+    }
+    if (signal !== undefined) {
+      this.#onAbort = () => this.interrupt(cancelledError(this.context, signal.reason));
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
   }
 
   resolve(value: T): void {
@@ -80,7 +106,11 @@ export class Operation<T> implements Interruptible {
   }
 
   reject(error: unknown): void {
-    if (this.#settle()) this.#reject(error);
+    if (!this.#settle()) return;
+    // Failures of a task must never surface as unhandled rejections: the same error is on
+    // `task.error` and `task.closed`. The caller's own `await` still receives it.
+    this.promise.catch(noop);
+    this.#reject(error);
   }
 
   /** Ends the operation early (time limit, abort, cancel); its owner is told first. */

@@ -24,6 +24,11 @@ interface Settle<T> {
   reject(error: unknown): void;
 }
 
+/** Where errors get their context from, only when one is made. */
+interface Described {
+  readonly context: ErrorContext;
+}
+
 const EMPTY = new Uint8Array(0);
 
 /** readData: at least `min`, at most `max`; the rest with atEOF at end of stream. */
@@ -43,7 +48,7 @@ export function readDataAttempt(state: ReadState, op: Settle<ReadResult>, min: n
 }
 
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
-export function readExactlyAttempt(state: ReadState, op: Settle<Uint8Array>, count: number, context: ErrorContext): Attempt {
+export function readExactlyAttempt(state: ReadState, op: Settle<Uint8Array>, count: number, described: Described): Attempt {
   return () => {
     const { buffer } = state;
     if (buffer.length >= count) {
@@ -53,7 +58,7 @@ export function readExactlyAttempt(state: ReadState, op: Settle<Uint8Array>, cou
       return true;
     }
     if (state.eofReceived) {
-      op.reject(incompleteRead(context, buffer.length, count));
+      op.reject(incompleteRead(described.context, buffer.length, count));
       return true;
     }
     return failed(state, op);
@@ -73,7 +78,7 @@ export function readUntilAttempt(
   op: Settle<Uint8Array | null>,
   delimiter: Uint8Array,
   maxLength: number,
-  context: ErrorContext,
+  described: Described,
   atEOF: AtEOFWithoutDelimiter,
 ): Attempt {
   let searched = 0;
@@ -87,7 +92,7 @@ export function readUntilAttempt(
       return true;
     }
     if (buffer.length >= maxLength) {
-      op.reject(streamTaskError('limitOverrun', context,
+      op.reject(streamTaskError('limitOverrun', described.context,
         `no delimiter within maxLength (${maxLength} bytes); nothing was consumed`, { expectedLength: maxLength }));
       return true;
     }
@@ -99,7 +104,7 @@ export function readUntilAttempt(
         state.deliveredEOF();
         op.resolve(rest);
       } else {
-        op.reject(incompleteRead(context, buffer.length, undefined));
+        op.reject(incompleteRead(described.context, buffer.length, undefined));
       }
       return true;
     }

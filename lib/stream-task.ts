@@ -20,6 +20,7 @@ import {
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
   STREAM_WRITE_HIGH_WATER_MARK,
+  WRITE_BATCH_BYTES,
 } from './constants.js';
 import { deferred, type Deferred } from './deferred.js';
 import {
@@ -40,7 +41,7 @@ import {
   type StreamTaskDelegate,
   type StreamTaskEventMap,
 } from './events.js';
-import { Lane, type Step } from './lane.js';
+import { Lane, Later, type Step } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
 import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -101,6 +102,19 @@ export interface DelimitedReadOptions extends OperationOptions {
 }
 
 /** A read waiting for bytes: at most one, the one at the head of the read lane. */
+/** A write waiting for the socket; `committed` once its bytes were handed over. */
+interface PendingWrite {
+  bytes: Uint8Array;
+  op: Operation<void>;
+  committed: boolean;
+}
+
+/** Writes sent together with one socket write. */
+interface WriteBatch {
+  writes: PendingWrite[];
+  length: number;
+}
+
 interface Reader {
   /** Tries to finish the read from the buffer; true when the read settled. */
   attempt: () => boolean;
@@ -182,6 +196,10 @@ export class StreamTask extends EventTarget {
   readonly #pending = new Set<AnyOperation>();
   /** Pending reads: on failure they may still take bytes that had arrived. */
   readonly #pendingReads = new Set<AnyOperation>();
+  /** The batch of writes still taking more (see #enqueueWrite). */
+  #openBatch: WriteBatch | null = null;
+  /** A write went to the socket at once in this tick; later ones of the tick are batched. */
+  #wroteThisTick = false;
 
   readonly #opened: Deferred<ConnectionInfo> = deferred();
   readonly #closed: Deferred<void> = deferred();
@@ -390,6 +408,7 @@ export class StreamTask extends EventTarget {
     const op = this.#readOperation<ReadResult>('readData', timeout, signal);
     if (op.settled) return op.promise;
     this.#readLane.submit(this.#readStep(op, readDataAttempt(this.#readState, op, minLength, maxLength), minLength));
+    op.watch();
     return op.promise;
   }
 
@@ -413,7 +432,8 @@ export class StreamTask extends EventTarget {
     }
     const op = this.#readOperation<Uint8Array>('readExactly', timeout, signal);
     if (op.settled) return op.promise;
-    this.#readLane.submit(this.#readStep(op, readExactlyAttempt(this.#readState, op, count, op.context), count));
+    this.#readLane.submit(this.#readStep(op, readExactlyAttempt(this.#readState, op, count, op), count));
+    op.watch();
     return op.promise;
   }
 
@@ -503,8 +523,9 @@ export class StreamTask extends EventTarget {
     }
     const op = this.#readOperation<Uint8Array | null>(operation, timeout, signal);
     if (op.settled) return op.promise;
-    const attempt = readUntilAttempt(this.#readState, op, bytes, maxLength, op.context, atEOF);
+    const attempt = readUntilAttempt(this.#readState, op, bytes, maxLength, op, atEOF);
     this.#readLane.submit(this.#readStep(op, attempt, maxLength));
+    op.watch();
     return op.promise;
   }
 
@@ -562,32 +583,85 @@ export class StreamTask extends EventTarget {
     if (refusal !== null) return this.#rejected(refusal);
     const op = this.#operation<void>('write', timeout, signal, this.#pending);
     if (op.settled) return op.promise;
-    const length = bytes.length;
-    let committed = false;
+    const write: PendingWrite = { bytes, op, committed: false };
     op.onInterrupt = (error) => {
       if (this.#error !== null) return error;
-      const what = committed
-        ? `its ${length} bytes were already handed to the socket and will still be sent`
+      const what = write.committed
+        ? `its ${bytes.length} bytes were already handed to the socket and will still be sent`
         : 'none of its bytes were sent';
       return new StreamTaskError(error.code, `${error.message}; ${what}`, {
         cause: error.cause,
-        committedBytes: committed ? length : 0,
+        committedBytes: write.committed ? bytes.length : 0,
       });
     };
-    this.#writeLane.submit(() => {
-      if (op.settled) return true;
-      if (this.#error !== null) {
-        op.reject(this.#error);
-        return true;
-      }
-      const socket = this.#socket!;
-      committed = true;
-      const accepted = this.#socketWrite(socket, bytes, op);
-      // Below the socket's high-water mark the next write may go at once; above it, the lane
-      // waits for 'drain' (even if this write's own time ran out meanwhile) so memory stays bounded.
-      return accepted ? true : drained(socket);
-    });
+    this.#enqueueWrite(write);
+    op.watch();
     return op.promise;
+  }
+
+  /**
+   * The first write of a tick into an idle lane goes to the socket at once (no added latency).
+   * Writes after it in the same tick, or behind a busy lane, join one batch of up to
+   * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
+   * writes costs a system call per batch, not per write.
+   */
+  #enqueueWrite(write: PendingWrite): void {
+    const length = write.bytes.length;
+    const open = this.#openBatch;
+    if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
+      open.writes.push(write);
+      open.length += length;
+      return;
+    }
+    if (open === null && !this.#wroteThisTick && this.#writeLane.idle) {
+      this.#wroteThisTick = true;
+      process.nextTick(this.#newTick);
+      this.#writeLane.submit(() => this.#sendWrites([write], length));
+      return;
+    }
+    const batch: WriteBatch = { writes: [write], length };
+    this.#openBatch = batch;
+    this.#writeLane.submit(() => {
+      const later = new Later();
+      process.nextTick(() => {
+        if (this.#openBatch === batch) this.#openBatch = null;
+        const sent = this.#sendWrites(batch.writes, batch.length);
+        if (sent === true) later.finish();
+        else sent.onFinish(() => later.finish());
+      });
+      return later;
+    });
+  }
+
+  readonly #newTick = (): void => {
+    this.#wroteThisTick = false;
+  };
+
+  /**
+   * Hands the writes that are still wanted to the socket as one chunk; each resolves when the
+   * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
+   * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
+   */
+  #sendWrites(writes: PendingWrite[], length: number): true | Later {
+    const live = writes.length === 1 ? (writes[0]!.op.settled ? [] : writes) : writes.filter((w) => !w.op.settled);
+    if (live.length === 0) return true;
+    if (this.#error !== null) {
+      for (const { op } of live) op.reject(this.#error);
+      return true;
+    }
+    for (const write of live) write.committed = true;
+    const bytes = live.length === 1 ? live[0]!.bytes : concatenate(live, live === writes ? length : undefined);
+    const socket = this.#socket!;
+    const accepted = socket.write(bytes, (error) => {
+      if (error) {
+        for (const { op } of live) op.reject(this.#error ?? fromSystemError(error, op.context));
+        return;
+      }
+      this.#countOfBytesSent += bytes.length;
+      this.#noteProgress();
+      for (const { op } of live) op.resolve();
+    });
+    return accepted ? true : drained(socket);
   }
 
   /**
@@ -601,6 +675,7 @@ export class StreamTask extends EventTarget {
     if (refusal !== null) return this.#rejected(refusal);
     this.#writeClosing = true;
     const op = this.#operation<void>('closeWrite', 0, undefined, this.#pending);
+    this.#openBatch = null;
     this.#writeLane.submit(() => {
       if (op.settled) return true;
       if (this.#error !== null) {
@@ -771,6 +846,8 @@ export class StreamTask extends EventTarget {
     };
     op.onInterrupt = () => release();
     this.#readLane.submit(arrive);
+    // Writes after this wait for it: none may join a batch sent before it.
+    this.#openBatch = null;
     this.#writeLane.submit(arrive);
   }
 
@@ -1043,6 +1120,7 @@ export class StreamTask extends EventTarget {
       if (op.settled) return op.promise;
       // The lanes are closed, so the reader slot is free: run the read's step directly.
       void this.#readStep(op, attempt(op), need)();
+      op.watch();
       return op.promise;
     };
     const target = this.#target();
@@ -1057,8 +1135,8 @@ export class StreamTask extends EventTarget {
         return op.promise;
       },
       readUntil: (delimiter, maxLength) => direct<Uint8Array | null>('connect', 0,
-        (op) => readUntilAttempt(state, op, Buffer.from(delimiter, 'latin1'), maxLength, op.context, 'reject'), maxLength) as Promise<Uint8Array>,
-      readExactly: (count) => direct<Uint8Array>('connect', 0, (op) => readExactlyAttempt(state, op, count, op.context), count),
+        (op) => readUntilAttempt(state, op, Buffer.from(delimiter, 'latin1'), maxLength, op, 'reject'), maxLength) as Promise<Uint8Array>,
+      readExactly: (count) => direct<Uint8Array>('connect', 0, (op) => readExactlyAttempt(state, op, count, op), count),
       readSome: (maxLength, waitMs) => direct<ReadResult>('connect', waitMs,
         (op) => readDataAttempt(state, op, 1, maxLength), 1).then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
     };
@@ -1136,24 +1214,25 @@ export class StreamTask extends EventTarget {
         this.#updateFlow();
         return true;
       }
-      return new Promise<void>((done) => {
-        const reader: Reader = {
-          attempt: () => {
-            if (!attempt()) return false;
-            this.#updateFlow();
-            return true;
-          },
-          need,
-          done,
-        };
-        this.#reader = reader;
-        op.onInterrupt = () => {
-          if (this.#reader === reader) this.#reader = null;
+      const later = new Later();
+      const done = (): void => later.finish();
+      const reader: Reader = {
+        attempt: () => {
+          if (!attempt()) return false;
           this.#updateFlow();
-          done();
-        };
+          return true;
+        },
+        need,
+        done,
+      };
+      this.#reader = reader;
+      op.onInterrupt = () => {
+        if (this.#reader === reader) this.#reader = null;
         this.#updateFlow();
-      });
+        done();
+      };
+      this.#updateFlow();
+      return later;
     };
   }
 
@@ -1267,7 +1346,7 @@ export class StreamTask extends EventTarget {
     signal: AbortSignalLike | undefined,
     pending: Set<AnyOperation>,
   ): Operation<T> {
-    const op = new Operation<T>(this.#context(operation), { timeout, signal }, pending);
+    const op = new Operation<T>(operation, this.#contextOf, { timeout, signal }, pending);
     if (this.#error?.code === 'cancelled') op.reject(this.#error);
     return op;
   }
@@ -1277,6 +1356,8 @@ export class StreamTask extends EventTarget {
     promise.catch(() => {});
     return promise;
   }
+
+  readonly #contextOf = (operation: string): ErrorContext => this.#context(operation);
 
   #context(operation: string): ErrorContext {
     const service = this.#service;
@@ -1394,15 +1475,26 @@ function decodeLine(bytes: Uint8Array): string {
   return lineDecoder.decode(bytes.subarray(0, end));
 }
 
-/** Resolves at the socket's next 'drain' or 'close'. */
-function drained(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
+/** The bytes of `writes` in one new buffer. */
+function concatenate(writes: PendingWrite[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const { bytes } of writes) {
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}
+
+/** Finishes at the socket's next 'drain' or 'close'. */
+function drained(socket: net.Socket): Later {
+  const later = new Later();
+  const done = (): void => {
+    socket.off('drain', done);
+    socket.off('close', done);
+    later.finish();
+  };
+  socket.on('drain', done);
+  socket.on('close', done);
+  return later;
 }

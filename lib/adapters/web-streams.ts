@@ -4,7 +4,7 @@
  * and destroys both sides when its readable is cancelled.
  */
 import { ReadableStream, WritableStream, type ReadableByteStreamController } from 'node:stream/web';
-import { MIN_READ_BYTES } from '../constants.js';
+import { STREAM_READ_CHUNK_BYTES } from '../constants.js';
 import type { StreamTaskError } from '../errors.js';
 import type { ReadBuffer } from '../read-buffer.js';
 import { bytesArgument } from '../validate.js';
@@ -41,8 +41,8 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
   const readable = new ReadableStream({
     type: 'bytes',
     // Every pull then has a byobRequest: we copy from our buffer straight into the stream's memory.
-    // (Enqueueing our own chunks would transfer, and so detach, the slab they are views of.)
-    autoAllocateChunkSize: MIN_READ_BYTES,
+    // (Enqueueing our own chunks would transfer, and so detach, memory other views may share.)
+    autoAllocateChunkSize: STREAM_READ_CHUNK_BYTES,
     pull: async (controller: ReadableByteStreamController) => {
       await port.waitForBytes();
       const request = controller.byobRequest!;

@@ -1,9 +1,10 @@
 /**
- * Opens the TCP connection of a task. The socket reads straight into slabs we own (Node's
- * `onread` with a buffer generator): no 'data' events, no Readable buffering, no copy per chunk.
+ * Opens the TCP connection of a task. Chunks come as 'data' events: each is a fresh buffer Node
+ * read into, which the read buffer keeps as is (no copy). Node allocates those buffers natively;
+ * reading into slabs of our own (`onread`) measured slower, as our large JS allocations drove the
+ * garbage collector (docs/decisions.md).
  */
 import net from 'node:net';
-import { SlabAllocator } from '../slab-allocator.js';
 
 export interface TcpOptions {
   host: string;
@@ -19,7 +20,6 @@ export interface TcpOptions {
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
-  const slabs = new SlabAllocator();
   const { onBytes } = options;
   const socket = net.connect({
     host: options.host,
@@ -30,10 +30,9 @@ export function openTcp(options: TcpOptions): net.Socket {
     keepAlive: options.keepAlive,
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-    onread: {
-      buffer: () => slabs.next(),
-      callback: (length: number, room: Uint8Array) => onBytes(slabs.commit(room as Buffer, length)),
-    },
+  });
+  socket.on('data', (chunk: Buffer) => {
+    if (!onBytes(chunk)) socket.pause();
   });
   return socket;
 }
