@@ -1,38 +1,19 @@
-/** Bulk receive: the server sends 1 GiB; each variant reads it all in 64 KiB reads where it can choose. */
+/** Bulk receive: the server sends a large amount; each variant reads it all, 64 KiB reads where it can choose. */
+import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import PromiseSocket from 'promise-socket';
-import { Session } from 'streamtask';
-import { asyncio, GiB, rawSocket } from './clients.js';
-import { timed, type Benchmark, type Server } from './harness.js';
+import { asyncio, GiB, rawSocket, rawTlsSocket, withTask } from './clients.js';
+import { timed, type Benchmark, type Server, type Variant } from './harness.js';
 
-const SIZE = Number(process.env.BENCH_BYTES ?? 2 * GiB);
-const command = `SOURCE ${SIZE}\n`;
-
-async function withTask<T>(server: Server, tls: boolean, use: (task: Awaited<ReturnType<Session['connect']>>) => Promise<T>): Promise<T> {
-  const session = new Session();
-  try {
-    const task = tls
-      ? await session.connect('localhost', server.tlsPort, { tls: { ca: server.ca } })
-      : await session.connect('127.0.0.1', server.tcpPort);
-    return await use(task);
-  } finally {
-    await session[Symbol.asyncDispose]();
-  }
-}
-
-export const bulkReceive: Benchmark = {
-  name: 'bulk-receive',
-  description: 'receive 2 GiB over loopback',
-  unit: { label: 'GiB/s', scale: GiB },
-  rounds: 7,
-  baseline: 'net.Socket data events',
-  targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95, 'captureStreams readable': 0.9 },
-  ahead: { 'captureStreams readable': ['Duplex.toWeb readable'] },
-  variants: [
+function variants(secure: boolean, size: number): Variant[] {
+  const command = `SOURCE ${size}\n`;
+  const raw = (server: Server): Promise<net.Socket> => (secure ? rawTlsSocket(server) : rawSocket(server.tcpPort));
+  const kind = secure ? 'tls.TLSSocket' : 'net.Socket';
+  const list: Variant[] = [
     {
-      name: 'net.Socket data events',
+      name: `${kind} data events`,
       run: async (server) => {
-        const socket = await rawSocket(server.tcpPort);
+        const socket = await raw(server);
         return timed(() => new Promise((resolve) => {
           let total = 0;
           socket.on('data', (chunk: Buffer) => (total += chunk.length));
@@ -45,9 +26,9 @@ export const bulkReceive: Benchmark = {
       },
     },
     {
-      name: 'for await (net.Socket)',
+      name: `for await (${kind})`,
       run: async (server) => {
-        const socket = await rawSocket(server.tcpPort);
+        const socket = await raw(server);
         return timed(async () => {
           socket.write(command);
           let total = 0;
@@ -59,7 +40,7 @@ export const bulkReceive: Benchmark = {
     },
     {
       name: 'readData 64 KiB loop',
-      run: (server) => withTask(server, false, (task) => timed(async () => {
+      run: (server) => withTask(server, secure, (task) => timed(async () => {
         await task.write(command);
         let total = 0;
         for (;;) {
@@ -71,13 +52,17 @@ export const bulkReceive: Benchmark = {
     },
     {
       name: 'for await (task)',
-      run: (server) => withTask(server, false, (task) => timed(async () => {
+      run: (server) => withTask(server, secure, (task) => timed(async () => {
         await task.write(command);
         let total = 0;
         for await (const chunk of task) total += chunk.length;
         return total;
       })),
     },
+  ];
+  if (secure) return list;
+  return [
+    ...list,
     {
       name: 'captureStreams readable',
       run: (server) => withTask(server, false, (task) => timed(async () => {
@@ -121,6 +106,29 @@ export const bulkReceive: Benchmark = {
         });
       },
     },
-    { name: 'python asyncio read(64 KiB)', run: (server) => asyncio(['receive', String(server.tcpPort), String(SIZE)]) },
-  ],
+    { name: 'python asyncio read(64 KiB)', run: (server) => asyncio(['receive', String(server.tcpPort), String(size)]) },
+  ];
+}
+
+const tcpSize = Number(process.env.BENCH_BYTES ?? 2 * GiB);
+export const bulkReceive: Benchmark = {
+  name: 'bulk-receive',
+  description: `receive ${tcpSize / GiB} GiB over loopback`,
+  unit: { label: 'GiB/s', scale: GiB },
+  rounds: 7,
+  baseline: 'net.Socket data events',
+  targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95, 'captureStreams readable': 0.9 },
+  ahead: { 'captureStreams readable': ['Duplex.toWeb readable'] },
+  variants: variants(false, tcpSize),
+};
+
+const tlsSize = Number(process.env.BENCH_TLS_BYTES ?? GiB / 2);
+export const tlsBulkReceive: Benchmark = {
+  name: 'tls-bulk-receive',
+  description: `receive ${tlsSize / GiB} GiB over TLS on loopback`,
+  unit: { label: 'GiB/s', scale: GiB },
+  rounds: 5,
+  baseline: 'tls.TLSSocket data events',
+  targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95 },
+  variants: variants(true, tlsSize),
 };

@@ -1,8 +1,10 @@
-/** Small client helpers the benchmarks share: raw sockets, and the Python asyncio peer. */
+/** Small client helpers the benchmarks share: raw sockets, tasks, and the Python asyncio peer. */
 import { execFile } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import type { Sample } from './harness.js';
+import { Session, type StreamTask } from 'streamtask';
+import type { Sample, Server } from './harness.js';
 
 /** A raw net.Socket, connected, with TCP_NODELAY as our tasks have it. */
 export async function rawSocket(port: number): Promise<net.Socket> {
@@ -12,6 +14,30 @@ export async function rawSocket(port: number): Promise<net.Socket> {
     socket.once('error', reject);
   });
   return socket;
+}
+
+/** A raw tls.TLSSocket to the bench server, verifying its certificate as our tasks do. */
+export async function rawTlsSocket(server: Server): Promise<tls.TLSSocket> {
+  const socket = tls.connect({ port: server.tlsPort, host: '127.0.0.1', servername: 'localhost', ca: server.ca });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** Runs `use` with a connected task (TLS to 'localhost' when asked), then disposes of its session. */
+export async function withTask<T>(server: Server, secure: boolean, use: (task: StreamTask) => Promise<T>): Promise<T> {
+  const session = new Session();
+  try {
+    const task = secure
+      ? await session.connect('localhost', server.tlsPort, { tls: { ca: server.ca } })
+      : await session.connect('127.0.0.1', server.tcpPort);
+    return await use(task);
+  } finally {
+    await session[Symbol.asyncDispose]();
+  }
 }
 
 /** Runs bench/asyncio_peer.py with the given workload; it measures itself and prints JSON. */
@@ -25,4 +51,15 @@ export function asyncio(args: string[]): Promise<Sample> {
   });
 }
 
+/** Resolves with everything `socket` receives until it ends. */
+export function untilEnd(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;

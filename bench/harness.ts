@@ -74,6 +74,15 @@ export interface Benchmark {
   targets: Record<string, number>;
   /** Other variants ours must beat, by name. */
   ahead?: Record<string, string[]>;
+  /** Targets that are not rate ratios (memory), judged from the results. */
+  checks?: (results: Result[]) => Check[];
+}
+
+export interface Check {
+  what: string;
+  value: number;
+  target: string;
+  met: boolean;
 }
 
 export interface Result {
@@ -99,11 +108,11 @@ export async function runBenchmark(benchmark: Benchmark, server: Server, log: (l
   const rates = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
   const extras = new Map<string, Record<string, number>[]>();
   // One round first that counts for nothing: JIT and socket buffers warm up for every variant.
-  for (const variant of benchmark.variants) await variant.run(server);
+  for (const variant of benchmark.variants) await bounded(variant, server);
   for (let round = 0; round < benchmark.rounds; round++) {
     const order = benchmark.variants.map((_, i) => benchmark.variants[(i + round) % benchmark.variants.length]!);
     for (const variant of order) {
-      const sample = await variant.run(server);
+      const sample = await bounded(variant, server);
       rates.get(variant.name)!.push(sample.work / sample.seconds);
       if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
       (globalThis as { gc?: () => void }).gc?.();
@@ -134,6 +143,21 @@ export async function runBenchmark(benchmark: Benchmark, server: Server, log: (l
     return result;
   });
 }
+
+/** A variant that hangs fails the run instead of stalling it. */
+async function bounded(variant: Variant, server: Server): Promise<Sample> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${variant.name}: no result within ${VARIANT_LIMIT_MS / 1000} s`)), VARIANT_LIMIT_MS);
+  });
+  try {
+    return await Promise.race([variant.run(server), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const VARIANT_LIMIT_MS = 120_000;
 
 /** Elapsed seconds of `work`. */
 export async function timed(work: () => Promise<number>): Promise<Sample> {

@@ -4,10 +4,15 @@
  * Prints progress, then a table, then one JSON line per result (prefixed "RESULT ").
  */
 import os from 'node:os';
-import { bulkReceive } from './bulk-receive.js';
-import { runBenchmark, startServer, type Benchmark, type Result } from './harness.js';
+import { bulkReceive, tlsBulkReceive } from './bulk-receive.js';
+import { bulkSend } from './bulk-send.js';
+import { runBenchmark, startServer, type Benchmark, type Check, type Result } from './harness.js';
+import { manyTasks } from './many-tasks.js';
+import { pingPong, tlsPingPong } from './ping-pong.js';
+import { slowReader } from './slow-reader.js';
+import { smallWrites } from './small-writes.js';
 
-const ALL: Benchmark[] = [bulkReceive];
+const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
 
 function table(results: Result[]): string {
   const rows = results.map((r) => [
@@ -34,13 +39,22 @@ if (chosen.length === 0) {
 console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
 const server = await startServer();
 const results: Result[] = [];
+const checks: (Check & { benchmark: string })[] = [];
+const started = Date.now();
 try {
   for (const benchmark of chosen) {
     console.log(`${benchmark.name}: ${benchmark.description} (${benchmark.rounds} rounds)`);
-    results.push(...await runBenchmark(benchmark, server, (line) => console.log(line)));
+    const own = await runBenchmark(benchmark, server, (line) => console.log(line));
+    results.push(...own);
+    checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
   }
 } finally {
   await server.stop();
 }
 console.log(`\n${table(results)}\n`);
+for (const check of checks) {
+  console.log(`${check.benchmark}: ${check.what} = ${check.value.toFixed(2)} (target ${check.target}): ${check.met ? 'yes' : 'NO'}`);
+}
+console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
 for (const result of results) console.log(`RESULT ${JSON.stringify(result)}`);
+for (const check of checks) console.log(`RESULT ${JSON.stringify(check)}`);

@@ -48,7 +48,8 @@ export type Step = () => true | Later | Promise<unknown>;
 const noop = (): void => {};
 
 export class Lane {
-  readonly #queue = new PQueue({ concurrency: 1, autoStart: false });
+  /** Made on first need: most operations take the fast path, and an idle task stays small. */
+  #pQueue: PQueue | undefined;
   #open = false;
   #stepping = false;
   /** A fast-path step still running; p-queue is paused until it finishes. */
@@ -56,14 +57,23 @@ export class Lane {
 
   /** Nothing queued, nothing running, and the lane is open. */
   get idle(): boolean {
-    return this.#open && !this.#stepping && !this.#running && this.#queue.size === 0 && this.#queue.pending === 0;
+    const queue = this.#pQueue;
+    return this.#open && !this.#stepping && !this.#running && (queue === undefined || (queue.size === 0 && queue.pending === 0));
+  }
+
+  get #queue(): PQueue {
+    if (this.#pQueue === undefined) {
+      this.#pQueue = new PQueue({ concurrency: 1, autoStart: false });
+      if (this.#open && !this.#running) this.#pQueue.start();
+    }
+    return this.#pQueue;
   }
 
   /** Starts running steps (the connection is open). Steps submitted before wait until then. */
   open(): void {
     if (this.#open) return;
     this.#open = true;
-    if (!this.#running) this.#queue.start();
+    if (!this.#running) this.#pQueue?.start();
   }
 
   submit(step: Step): void {
@@ -90,16 +100,16 @@ export class Lane {
    * leaves the promises of cleared jobs pending forever (p-queue #239).
    */
   clear(): void {
-    this.#queue.clear();
+    this.#pQueue?.clear();
   }
 
   /** Holds the queue while a fast-path step finishes. */
   #runUntil(result: Later | Promise<unknown>): void {
     this.#running = true;
-    this.#queue.pause();
+    this.#pQueue?.pause();
     const finished = (): void => {
       this.#running = false;
-      if (this.#open) this.#queue.start();
+      if (this.#open) this.#pQueue?.start();
     };
     if (result instanceof Later) result.onFinish(finished);
     else result.then(finished, finished);

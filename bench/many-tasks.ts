@@ -1,0 +1,116 @@
+/**
+ * Many tasks: N connections at once, each doing one 64-byte round trip, then held open and idle
+ * while memory is measured. Reports tasks per second and memory per open connection, for
+ * N = 1,000 and 10,000, raw sockets against tasks.
+ */
+import type net from 'node:net';
+import { Session, type StreamTask } from 'streamtask';
+import { rawSocket } from './clients.js';
+import { type Benchmark, type Sample, type Server, type Variant } from './harness.js';
+
+const MESSAGE = Buffer.alloc(64, 0x6d);
+/** Connections opened at once: the server's accept backlog is bounded (somaxconn). */
+const WAVE = 500;
+
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** Heap and external memory in use after a full collection (what the connections themselves hold). */
+function memoryInUse(): { heap: number; rss: number } {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed + usage.external + usage.arrayBuffers, rss: usage.rss };
+}
+
+async function inWaves<T>(count: number, open: () => Promise<T>): Promise<T[]> {
+  const all: T[] = [];
+  for (let start = 0; start < count; start += WAVE) {
+    all.push(...await Promise.all(Array.from({ length: Math.min(WAVE, count - start) }, open)));
+  }
+  return all;
+}
+
+function rawRoundTrip(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    let pending = MESSAGE.length;
+    const onData = (chunk: Buffer): void => {
+      pending -= chunk.length;
+      if (pending > 0) return;
+      socket.off('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.write(Buffer.concat([Buffer.from('ECHO\n'), MESSAGE]));
+  });
+}
+
+async function measure<T>(count: number, open: () => Promise<T>, close: (all: T[]) => Promise<void>): Promise<Sample> {
+  const before = memoryInUse();
+  const started = process.hrtime.bigint();
+  const all = await inWaves(count, open);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const after = memoryInUse();
+  await close(all);
+  return {
+    seconds,
+    work: count,
+    extra: { heapBytesPerConnection: (after.heap - before.heap) / count, rssBytesPerConnection: (after.rss - before.rss) / count },
+  };
+}
+
+function rawVariant(count: number): Variant {
+  return {
+    name: `net.Socket × ${count}`,
+    run: (server: Server) => measure(count, async () => {
+      const socket = await rawSocket(server.tcpPort);
+      await rawRoundTrip(socket);
+      return socket;
+    }, async (sockets) => {
+      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+    }),
+  };
+}
+
+function taskVariant(count: number): Variant {
+  return {
+    name: `StreamTask × ${count}`,
+    run: async (server: Server) => {
+      const session = new Session();
+      try {
+        return await measure(count, async (): Promise<StreamTask> => {
+          const task = await session.connect('127.0.0.1', server.tcpPort);
+          await task.write(Buffer.concat([Buffer.from('ECHO\n'), MESSAGE]));
+          await task.readExactly(MESSAGE.length);
+          return task;
+        }, async () => {
+          await session[Symbol.asyncDispose]();
+        });
+      } finally {
+        await session[Symbol.asyncDispose]();
+      }
+    },
+  };
+}
+
+const LARGE = Number(process.env.BENCH_TASKS ?? 10_000);
+const SMALL = Math.round(LARGE / 10);
+
+export const manyTasks: Benchmark = {
+  name: 'many-tasks',
+  description: `${SMALL} and ${LARGE} concurrent connections, one round trip each, then idle`,
+  unit: { label: 'connections/s', scale: 1 },
+  rounds: 3,
+  baseline: `net.Socket × ${LARGE}`,
+  targets: {},
+  variants: [rawVariant(SMALL), taskVariant(SMALL), rawVariant(LARGE), taskVariant(LARGE)],
+  checks: (results) => {
+    const perConnection = (name: string): number => results.find((r) => r.variant === name)!.extra!.heapBytesPerConnection!;
+    const ratio = perConnection(`StreamTask × ${LARGE}`) / perConnection(`net.Socket × ${LARGE}`);
+    return [{
+      what: `heap per open idle task ÷ per raw socket (N = ${LARGE})`,
+      value: ratio,
+      target: '≤ 1.3',
+      met: ratio <= 1.3,
+    }];
+  },
+};
