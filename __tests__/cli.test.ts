@@ -1,0 +1,197 @@
+/**
+ * The command-line tool, run as a child process (the built dist/cli/main.js, as `npx streamtask`
+ * runs it) against loopback servers: plain, TLS, an SMTP server for STARTTLS.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
+import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { unusedPort } from './helpers/peer.js';
+import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the CLI with `args`, writes `input` to its stdin and ends it; resolves when it exits. */
+function cli(args: string[], input: string | Buffer = '', keepStdinOpen = false): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.destroy();
+      resolve({ code, stdout: Buffer.concat(out), stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.write(input);
+    if (!keepStdinOpen) child.stdin.end();
+  });
+}
+
+/** A plain server: on FIN, answers with the SHA-256 of everything it got, then its own FIN. */
+async function startHashPeer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const hash = createHash('sha256');
+    socket.on('data', (chunk: Buffer) => hash.update(chunk));
+    socket.on('end', () => socket.end(`${hash.digest('hex')}\n`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let certificates: TestCertificates;
+beforeAll(() => {
+  certificates = makeCertificates();
+});
+afterAll(() => certificates.remove());
+
+describe('streamtask HOST PORT', () => {
+  test('pipes stdin binary-safe, half-closes at its end, prints the answer, exits 0', async () => {
+    const peer = await startHashPeer();
+    try {
+      const payload = randomBytes(1024 * 1024);
+      const run = await cli(['127.0.0.1', String(peer.port)], payload);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout.toString()).toBe(`${createHash('sha256').update(payload).digest('hex')}\n`);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('a refused connection: one line on stderr, exit 4', async () => {
+    const run = await cli(['127.0.0.1', String(await unusedPort())]);
+    expect(run.code).toBe(4);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^streamtask: .*127\.0\.0\.1/);
+  });
+
+  test('bad arguments exit 2 with a hint; --help shows examples and exit codes', async () => {
+    const none = await cli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/HOST PORT.*\n.*--help/);
+    const badPort = await cli(['localhost', '70000']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/PORT must be an integer from 1 to 65535, got "70000"/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.toString()).toMatch(/Examples:[\s\S]*Exit codes:/);
+  });
+});
+
+describe('TLS', () => {
+  let peer: TlsPeer;
+  beforeAll(async () => {
+    peer = await startTlsEchoPeer({ key: certificates.leaf.key, cert: certificates.leaf.cert });
+  });
+  afterAll(() => peer.close());
+
+  test('--tls --ca -v: verified, and the details a person wants on stderr', async () => {
+    const run = await cli(['--tls', '--ca', certificates.caPath, '-v', 'localhost', String(peer.port)], 'hello\n');
+    expect(run.code).toBe(0);
+    expect(run.stdout.toString()).toBe('HELLO\nBYE');
+    expect(run.stderr).toMatch(/\* connected to 127\.0\.0\.1 port \d+ from .*connect \d+ ms/);
+    expect(run.stderr).toMatch(/\* TLS TLSv1\.3 TLS_\w+, handshake \d+ ms, verified as localhost/);
+    expect(run.stderr).toMatch(/\* certificate .*CN=localhost/);
+    expect(run.stderr).toMatch(/\* certificate valid until \d{4}-.*\(\d+ days\)/);
+    expect(run.stderr).toMatch(/\* sent 6 B, received 9 B in \d+\.\d+ s/);
+  });
+
+  test('an untrusted certificate exits 6; --insecure connects and warns loudly', async () => {
+    const refused = await cli(['--tls', 'localhost', String(peer.port)], 'x');
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/^streamtask: .*certificate/i);
+    const insecure = await cli(['--tls', '--insecure', 'localhost', String(peer.port)], 'x');
+    expect(insecure.code).toBe(0);
+    expect(insecure.stderr).toMatch(/warning: --insecure: the server's certificate is NOT verified/);
+  });
+});
+
+describe('--starttls smtp against a real SMTP server', () => {
+  test('greets, upgrades, then pipes the conversation over TLS', async () => {
+    const server = new SMTPServer({
+      key: certificates.leaf.key,
+      cert: certificates.leaf.cert,
+      authOptional: true,
+      logger: false,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as net.AddressInfo;
+    try {
+      const run = await cli(['--starttls', 'smtp', '--ca', certificates.caPath, '--servername', 'localhost', '-v', '127.0.0.1', String(port)],
+        'EHLO cli.test\r\nQUIT\r\n');
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/smtp: the server agreed to STARTTLS/);
+      expect(run.stderr).toMatch(/\* TLS TLSv1\.[23] .*verified as localhost/);
+      const answer = run.stdout.toString();
+      expect(answer).toMatch(/^250[- ]/m);
+      expect(answer).not.toMatch(/STARTTLS/); // no longer offered once the connection is secure
+      expect(answer).toMatch(/^221 /m);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('a server that never greets: the step times out, exit 5', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = await cli(['--starttls', 'smtp', '--timeout', '300', '127.0.0.1', String((silent.address() as net.AddressInfo).port)]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toMatch(/timed out after 300 ms/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe('--progress', () => {
+  test('a transfer over a second shows the live counter with a rate, then the summary', async () => {
+    const sockets = new Set<net.Socket>();
+    const slow = net.createServer((socket) => {
+      sockets.add(socket);
+      let sent = 0;
+      const timer = setInterval(() => {
+        socket.write(Buffer.alloc(16 * 1024, 1));
+        if (++sent === 30) {
+          clearInterval(timer);
+          socket.end();
+        }
+      }, 50);
+      socket.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = await cli(['--progress', '-v', '127.0.0.1', String((slow.address() as net.AddressInfo).port)], '', true);
+      expect(run.code).toBe(0);
+      expect(run.stdout.length).toBe(30 * 16 * 1024);
+      expect(run.stderr).toMatch(/\r↑ 0 B ↓ \d+(\.\d)? (KiB|B) \d+(\.\d)? (KiB|B|MiB)\/s/);
+      expect(run.stderr).toMatch(/\* sent 0 B, received 480\.0 KiB in/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+});
