@@ -1,6 +1,6 @@
 // A Jest environment that fails a test file which leaves a socket, server, timer or child process
-// open. It checks in teardown(), after every afterAll of the file has run. (Jest itself already
-// fails a test on an unhandled rejection.)
+// open, or during which any promise rejection went unhandled (--unhandled-rejections=strict
+// semantics: Jest alone only logs some of them). It checks in teardown(), after every afterAll.
 import { TestEnvironment } from 'jest-environment-node';
 
 const WATCHED = new Set(['TCPWRAP', 'TCPServerWrap', 'TCPSocketWrap', 'Timeout', 'TLSWrap', 'PipeWrap', 'ProcessWrap']);
@@ -24,6 +24,9 @@ export default class LeakCheckingEnvironment extends TestEnvironment {
       }
     }
     this.baseline = openResources();
+    this.unhandled = [];
+    this.onUnhandled = (reason) => this.unhandled.push(reason);
+    process.on('unhandledRejection', this.onUnhandled);
   }
 
   async teardown() {
@@ -36,7 +39,13 @@ export default class LeakCheckingEnvironment extends TestEnvironment {
         .map(([name, count]) => `${name}×${count - (this.baseline.get(name) ?? 0)}`);
       if (leaked.length === 0) break;
     }
+    process.off('unhandledRejection', this.onUnhandled);
     await super.teardown();
+    if (this.unhandled.length > 0) {
+      const first = this.unhandled[0];
+      throw new Error(`the test file left ${this.unhandled.length} promise rejection(s) unhandled; the first: ` +
+        `${first instanceof Error || (first && first.stack) ? first.stack : String(first)}`);
+    }
     if (leaked.length > 0) {
       throw new Error(`the test file left open: ${leaked.join(', ')} (close every server, socket and timer)`);
     }
