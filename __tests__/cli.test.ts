@@ -195,3 +195,29 @@ describe('--progress', () => {
     }
   });
 });
+
+describe('--upgrade', () => {
+  test('sends the Upgrade request, reports the 101, then pipes the upgraded protocol', async () => {
+    const http = await import('node:http');
+    const server = http.createServer((_request, response) => response.writeHead(426).end());
+    const sockets = new Set<import('node:stream').Duplex>();
+    server.on('upgrade', (request, socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${request.headers.upgrade}\r\n\r\nhello\n`);
+      socket.on('data', (chunk: Buffer) => socket.write(chunk.toString().toUpperCase()));
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/chat`;
+      const run = await cli(['--upgrade', url, '--protocol', 'chat', '-v'], 'ping\n');
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/\* upgraded: 101 Switching Protocols, protocol chat/);
+      expect(run.stdout.toString()).toBe('hello\nPING\n');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
