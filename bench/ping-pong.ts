@@ -1,6 +1,7 @@
 /** Ping-pong: a 64-byte request, the same 64 bytes back, many round trips in a row (latency per operation). */
 import type net from 'node:net';
 import PromiseSocket from 'promise-socket';
+import type { StreamTask } from 'streamtask';
 import { asyncio, rawSocket, rawTlsSocket, withTask } from './clients.js';
 import { timed, type Benchmark, type Server, type Variant } from './harness.js';
 
@@ -23,6 +24,23 @@ function rawRoundTrips(socket: net.Socket, count: number): Promise<number> {
   });
 }
 
+/** Round trips over a task: write the message, then `read` the answer. */
+function taskVariant(name: string, secure: boolean, count: number, read: (task: StreamTask) => Promise<unknown>): Variant {
+  return {
+    name,
+    run: (server) => withTask(server, secure, async (task) => {
+      await task.write('ECHO\n');
+      return timed(async () => {
+        for (let i = 0; i < count; i++) {
+          await task.write(MESSAGE);
+          await read(task);
+        }
+        return count;
+      });
+    }),
+  };
+}
+
 function variants(secure: boolean, count: number): Variant[] {
   const raw = (server: Server): Promise<net.Socket> => (secure ? rawTlsSocket(server) : rawSocket(server.tcpPort));
   const kind = secure ? 'tls.TLSSocket' : 'net.Socket';
@@ -37,32 +55,8 @@ function variants(secure: boolean, count: number): Variant[] {
         return sample;
       },
     },
-    {
-      name: 'write + readData(min 64)',
-      run: (server) => withTask(server, secure, async (task) => {
-        await task.write('ECHO\n');
-        return timed(async () => {
-          for (let i = 0; i < count; i++) {
-            await task.write(MESSAGE);
-            await task.readData({ minLength: SIZE, maxLength: SIZE });
-          }
-          return count;
-        });
-      }),
-    },
-    {
-      name: 'write + readExactly(64)',
-      run: (server) => withTask(server, secure, async (task) => {
-        await task.write('ECHO\n');
-        return timed(async () => {
-          for (let i = 0; i < count; i++) {
-            await task.write(MESSAGE);
-            await task.readExactly(SIZE);
-          }
-          return count;
-        });
-      }),
-    },
+    taskVariant('write + readData(min 64)', secure, count, (task) => task.readData({ minLength: SIZE, maxLength: SIZE })),
+    taskVariant('write + readExactly(64)', secure, count, (task) => task.readExactly(SIZE)),
   ];
   if (secure) return list;
   return [

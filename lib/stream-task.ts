@@ -101,7 +101,6 @@ export interface DelimitedReadOptions extends OperationOptions {
   maxLength?: number;
 }
 
-/** A read waiting for bytes: at most one, the one at the head of the read lane. */
 /** A write waiting for the socket; `committed` once its bytes were handed over. */
 interface PendingWrite {
   bytes: Uint8Array;
@@ -115,6 +114,7 @@ interface WriteBatch {
   length: number;
 }
 
+/** A read waiting for bytes: at most one, the one at the head of the read lane. */
 interface Reader {
   /** Tries to finish the read from the buffer; true when the read settled. */
   attempt: () => boolean;
@@ -652,15 +652,7 @@ export class StreamTask extends EventTarget {
     for (const write of live) write.committed = true;
     const bytes = live.length === 1 ? live[0]!.bytes : concatenate(live, live === writes ? length : undefined);
     const socket = this.#socket!;
-    const accepted = socket.write(bytes, (error) => {
-      if (error) {
-        for (const { op } of live) op.reject(this.#error ?? fromSystemError(error, op.context));
-        return;
-      }
-      this.#countOfBytesSent += bytes.length;
-      this.#noteProgress();
-      for (const { op } of live) op.resolve();
-    });
+    const accepted = this.#socketWrite(socket, bytes, live.map((write) => write.op));
     return accepted ? true : drained(socket);
   }
 
@@ -886,7 +878,7 @@ export class StreamTask extends EventTarget {
         if (this.#error !== null) return Promise.reject(this.#error);
         if (this.#writeClosed) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
         const op = this.#operation<void>('write', 0, undefined, this.#pending);
-        this.#socketWrite(this.#socket!, bytes, op);
+        this.#socketWrite(this.#socket!, bytes, [op]);
         return op.promise;
       },
       closeWrite: () => {
@@ -899,17 +891,17 @@ export class StreamTask extends EventTarget {
     };
   }
 
-  /** Hands bytes to the socket; `op` resolves when the kernel accepted them. Returns false above the high-water mark. */
-  #socketWrite(socket: net.Socket, bytes: Uint8Array, op: Operation<void>): boolean {
+  /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
+  #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: readonly Operation<void>[]): boolean {
     const length = bytes.length;
     return socket.write(bytes, (error) => {
       if (error) {
-        op.reject(this.#error ?? fromSystemError(error, op.context));
+        for (const op of ops) op.reject(this.#error ?? fromSystemError(error, op.context));
         return;
       }
       this.#countOfBytesSent += length;
       this.#noteProgress();
-      op.resolve();
+      for (const op of ops) op.resolve();
     });
   }
 
@@ -1131,7 +1123,7 @@ export class StreamTask extends EventTarget {
       write: (bytes) => {
         const op = this.#operation<void>('write', 0, undefined, this.#pending);
         if (this.#error !== null) op.reject(this.#error);
-        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
+        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, [op]);
         return op.promise;
       },
       readUntil: (delimiter, maxLength) => direct<Uint8Array | null>('connect', 0,
