@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { Session, StreamTaskSecureEvent, type SecureConnectionInfo } from '../lib/index.js';
+import { Session, StreamTaskSecureEvent, type SecureConnectionInfo, type StreamTask } from '../lib/index.js';
+import { startCccPeer } from './helpers/ccc-peer.js';
 import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle } from './helpers/peer.js';
@@ -35,9 +36,10 @@ async function withPeer<T>(peer: Promise<TlsPeer>, run: (peer: TlsPeer) => Promi
 const leafServer = (): Promise<TlsPeer> => startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
 
 describe('TLS from the first byte', () => {
-  test('verifies, sends SNI, reports what was negotiated, and reads and half-closes over TLS', async () => {
+  // allowStop runs TLS over the record feed instead of the socket's handle: the same behaviour.
+  test.each([false, true])('verifies, sends SNI, reports what was negotiated, and reads and half-closes over TLS (allowStop: %s)', async (allowStop) => {
     await withPeer(leafServer(), async (peer) => {
-      const task = session.streamTask('localhost', peer.port, { tls: { ca: certs.ca } });
+      const task = session.streamTask('localhost', peer.port, { tls: { ca: certs.ca, allowStop } });
       const secured = new Promise<StreamTaskSecureEvent>((resolve) => task.addEventListener('secureconnection', resolve));
       task.resume();
       const info = await task.opened;
@@ -64,7 +66,7 @@ describe('TLS from the first byte', () => {
     });
   });
 
-  test('the peer closing first over TLS ends only its side: we can still write, then close', async () => {
+  test.each([false, true])('the peer closing first over TLS ends only its side: we can still write, then close (allowStop: %s)', async (allowStop) => {
     const heard: string[] = [];
     const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert, allowHalfOpen: true }, (socket) => {
       socket.on('data', (data: Buffer) => heard.push(data.toString()));
@@ -74,7 +76,7 @@ describe('TLS from the first byte', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
-      const task = await session.connect('localhost', (server.address() as AddressInfo).port, { tls: { ca: certs.ca } });
+      const task = await session.connect('localhost', (server.address() as AddressInfo).port, { tls: { ca: certs.ca, allowStop } });
       expect(text(await task.readExactly(12))).toBe('done talking');
       await once(task, 'readclosed');
       expect(task.state).toBe('running');
@@ -289,12 +291,187 @@ describe('STARTTLS', () => {
     }
   });
 
-  test('stopSecureConnection rejects invalidState with the reason', async () => {
-    const peer = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+});
+
+describe('stopSecureConnection (FTP CCC) against Python\'s ssl module', () => {
+  /** AUTH TLS with allowStop, one exchange over TLS, then CCC and its 200 reply. */
+  async function secureThenCcc(port: number): Promise<StreamTask> {
+    const task = await session.connect('localhost', port);
+    expect(await task.readLine()).toBe('220 READY');
+    await task.write('AUTH TLS\r\n');
+    expect(await task.readLine()).toBe('234 GO');
+    await task.startSecureConnection({ ca: certs.ca, allowStop: true });
+    await task.write('USER secret\r\n');
+    expect(await task.readLine()).toBe('250 USER secret');
+    await task.write('CCC\r\n');
+    expect(await task.readLine()).toBe('200 CCC');
+    return task;
+  }
+
+  test.each(['server-first', 'client-first'] as const)('%s close_notify: then plaintext both ways, not a byte lost', async (mode) => {
+    const peer = await startCccPeer(certs.leaf, mode);
+    try {
+      const task = await secureThenCcc(peer.port);
+      await task.stopSecureConnection();
+      // The peer sent this in the same segment as its close_notify.
+      expect(await task.readLine()).toBe('PLAIN HELLO');
+      await task.write('PING\r\n');
+      expect(await task.readLine()).toBe('PONG');
+      // Plaintext, and secure again on the same connection.
+      await task.write('AUTH TLS\r\n');
+      expect(await task.readLine()).toBe('234 GO');
+      const info = await task.startSecureConnection({ ca: certs.ca });
+      expect(info.authorized).toBe(true);
+      await task.write('again\r\n');
+      expect(await task.readLine()).toBe('250 again');
+      expectCode((await settle(task.stopSecureConnection())).error, 'invalidState');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('the peer\'s close_notify ends the secure stream for reads; stopping goes on in plaintext', async () => {
+    const peer = await startCccPeer(certs.leaf, 'server-first');
+    try {
+      const task = await secureThenCcc(peer.port);
+      const end = await task.readData({ minLength: 1, timeout: 5000 });
+      expect([end.data.length, end.atEOF]).toEqual([0, true]);
+      await task.stopSecureConnection();
+      expect(await task.readLine()).toBe('PLAIN HELLO');
+      await task.write('QUIT\r\n');
+      expect(await task.readLine()).toBe('221 BYE');
+      const closed = await task.readData({ minLength: 1, timeout: 5000 });
+      expect([closed.data.length, closed.atEOF]).toEqual([0, true]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test.each(['server-first', 'client-first'] as const)('%s: a megabyte still unread at the stop (socket paused) comes first, then the plaintext', async (mode) => {
+    const peer = await startCccPeer(certs.leaf, mode);
+    const small = new Session({ timeoutIntervalForRequest: 5000, readBufferSize: 16 * 1024 });
+    try {
+      const task = await small.connect('localhost', peer.port);
+      await task.readLine();
+      await task.write('AUTH TLS\r\n');
+      await task.readLine();
+      await task.startSecureConnection({ ca: certs.ca, allowStop: true });
+      const size = 1_000_000;
+      await task.write(`BULK ${size}\r\nCCC\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(task.bufferedAmount).toBeLessThan(size);
+      await task.stopSecureConnection();
+      const bulk = await task.readData({ minLength: size + 2, maxLength: size + 2 });
+      expect(Buffer.from(bulk.data).toString('latin1')).toBe(`${'x'.repeat(size)}\r\n`);
+      expect(await task.readLine()).toBe('200 CCC');
+      expect(await task.readLine()).toBe('PLAIN HELLO');
+      await task.write('PING\r\n');
+      expect(await task.readLine()).toBe('PONG');
+    } finally {
+      await small[Symbol.asyncDispose]();
+      await peer.close();
+    }
+  });
+
+  test('TLS from the first byte with allowStop can be stopped too', async () => {
+    const peer = await startCccPeer(certs.leaf, 'implicit-client-first');
+    try {
+      const task = await session.connect('localhost', peer.port, { tls: { ca: certs.ca, allowStop: true } });
+      expect((await task.opened).tls?.authorized).toBe(true);
+      await task.write('hello\r\nCCC\r\n');
+      expect(await task.readLine()).toBe('250 hello');
+      expect(await task.readLine()).toBe('200 CCC');
+      await task.stopSecureConnection();
+      expect(await task.readLine()).toBe('PLAIN HELLO');
+      await task.write('PING\r\n');
+      expect(await task.readLine()).toBe('PONG');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('operations enqueued around the stop run in order: before it over TLS, after it in plaintext', async () => {
+    const peer = await startCccPeer(certs.leaf, 'client-first');
     try {
       const task = await session.connect('localhost', peer.port);
+      await task.readLine();
+      await task.write('AUTH TLS\r\n');
+      await task.readLine();
+      await task.startSecureConnection({ ca: certs.ca, allowStop: true });
+      const results = Promise.all([
+        task.write('CCC\r\n'),
+        task.readLine(),
+        task.stopSecureConnection(),
+        task.readLine(),
+        task.write('PING\r\n'),
+        task.readLine(),
+      ]);
+      const [, reply, , hello, , pong] = await results;
+      expect([reply, hello, pong]).toEqual(['200 CCC', 'PLAIN HELLO', 'PONG']);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('without allowStop, or on a plaintext connection, it rejects invalidState with the reason', async () => {
+    const peer = await startCccPeer(certs.leaf, 'client-first');
+    try {
+      const task = await session.connect('localhost', peer.port);
+      expect(expectCode((await settle(task.stopSecureConnection())).error, 'invalidState').message).toMatch(/not secure/);
+      await task.readLine();
+      await task.write('AUTH TLS\r\n');
+      await task.readLine();
+      await task.startSecureConnection({ ca: certs.ca });
       const error = expectCode((await settle(task.stopSecureConnection())).error, 'invalidState');
-      expect(error.message).toMatch(/cannot hand the connection back to plaintext/);
+      expect(error.message).toMatch(/without allowStop: true/);
+      // The task is unharmed.
+      await task.write('still\r\n');
+      expect(await task.readLine()).toBe('250 still');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('a peer that never answers close_notify: timedOut, and the task fails', async () => {
+    const peer = await startCccPeer(certs.leaf, 'mute');
+    const quick = new Session({ timeoutIntervalForRequest: 300 });
+    try {
+      const task = await quick.connect('localhost', peer.port);
+      await task.readLine();
+      await task.write('AUTH TLS\r\n');
+      await task.readLine();
+      await task.startSecureConnection({ ca: certs.ca, allowStop: true });
+      await task.write('CCC\r\n');
+      expect(await task.readLine()).toBe('200 CCC');
+      expectCode((await settle(task.stopSecureConnection())).error, 'timedOut');
+      expectCode((await settle(task.closed)).error, 'timedOut');
+    } finally {
+      await quick[Symbol.asyncDispose]();
+      await peer.close();
+    }
+  });
+
+  test('cancelling while the stop waits for the peer rejects it cancelled and closes everything', async () => {
+    const peer = await startCccPeer(certs.leaf, 'mute');
+    try {
+      const task = await secureThenCcc(peer.port);
+      const stopping = settle(task.stopSecureConnection());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      task.cancel();
+      expectCode((await stopping).error, 'cancelled');
+      expectCode((await settle(task.closed)).error, 'cancelled');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test('a peer that closes TCP instead of answering: secureConnectionFailed', async () => {
+    const peer = await startCccPeer(certs.leaf, 'drop');
+    try {
+      const task = await secureThenCcc(peer.port);
+      const error = expectCode((await settle(task.stopSecureConnection())).error, 'secureConnectionFailed');
+      expect(error.message).toMatch(/before its close_notify|ended before/);
+      await settle(task.closed);
     } finally {
       await peer.close();
     }

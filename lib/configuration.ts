@@ -105,6 +105,7 @@ export function resolveTLSOptions(name: string, value: unknown, base: TLSOptions
   stringArgument(`${name}.ciphers`, given.ciphers);
   booleanArgument(`${name}.rejectUnauthorized`, given.rejectUnauthorized, true);
   booleanArgument(`${name}.discardUnreadPlaintext`, given.discardUnreadPlaintext, false);
+  booleanArgument(`${name}.allowStop`, given.allowStop, false);
   for (const field of ['minVersion', 'maxVersion'] as const) {
     const version = given[field];
     if (version !== undefined && !TLS_VERSIONS.includes(version)) {

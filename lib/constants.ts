@@ -27,3 +27,9 @@ export const WRITE_BATCH_BYTES = 64 * 1024;
 
 /** Bytes a captured readable pulls at a time when the reader brings no buffer of its own. */
 export const STREAM_READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * stopSecureConnection() reads on past `readBufferSize` (the peer's close_notify lies behind what
+ * it sent), but no more than this many bytes past it.
+ */
+export const STOP_TLS_READ_SLACK_BYTES = 16 * 1024 * 1024;

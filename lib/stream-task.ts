@@ -6,12 +6,14 @@
  * takes from it, so a read that times out or is aborted leaves every byte there for the next one.
  */
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
 import { openTcp } from './connect/tcp.js';
 import type dns from 'node:dns';
 import type { PreambleIO, Route } from './connect/preamble.js';
 import { makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from './connect/service.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
+import { TlsRecordFeed } from './connect/tls-record-feed.js';
 import { resolveTLSOptions } from './configuration.js';
 import { type ResolvedConfiguration } from './configuration.js';
 import {
@@ -19,6 +21,7 @@ import {
   PROGRESS_INTERVAL_MS,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
+  STOP_TLS_READ_SLACK_BYTES,
   STREAM_WRITE_HIGH_WATER_MARK,
   WRITE_BATCH_BYTES,
 } from './constants.js';
@@ -166,7 +169,14 @@ export class StreamTask extends EventTarget {
   /** A service's SRV targets, in the order to try them, and the one being tried. */
   #targets: ServiceTarget[] | null = null;
   #targetIndex = 0;
+  /** Secure, or becoming so (set when startSecureConnection() is called, cleared by stop). */
   #secured = false;
+  /** The secure connection was made with `allowStop`, so stopSecureConnection() can undo it. */
+  #stoppable = false;
+  /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
+  #recordFeed: TlsRecordFeed | null = null;
+  /** stopSecureConnection() is waiting for the peer's close_notify: read on past readBufferSize. */
+  #stoppingTls = false;
   #socketClosed = false;
   #started = false;
   #connected = false;
@@ -233,6 +243,8 @@ export class StreamTask extends EventTarget {
     this.#configuration = init.configuration;
     this.#onComplete = init.onComplete;
     this.#tlsAtStart = init.tlsAtStart;
+    this.#secured = init.tlsAtStart !== null;
+    this.#stoppable = init.tlsAtStart?.allowStop === true;
     this.#route = init.route;
     this.#service = init.service;
     this.#resolver = init.resolver;
@@ -710,10 +722,11 @@ export class StreamTask extends EventTarget {
     const refusal = this.#writeRefusal('startSecureConnection');
     if (refusal !== null) return this.#rejected(refusal);
     if (this.#readClosing) return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the read side was closed by closeRead()'));
-    if (this.#secured || this.#tlsAtStart !== null) {
+    if (this.#secured) {
       return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the connection is already secure'));
     }
     this.#secured = true;
+    this.#stoppable = settings.allowStop === true;
     const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#pending);
     this.#afterEnqueued(op, async () => {
       op.resolve(await this.#upgrade(settings, this.#configuration.timeoutIntervalForRequest));
@@ -722,12 +735,100 @@ export class StreamTask extends EventTarget {
   }
 
   /**
-   * Not possible over Node's TLS sockets: rejects with `invalidState` (see docs/tls.md). Apple
-   * deprecated it too.
+   * Ends TLS and goes on in plaintext over the same TCP connection (FTP's CCC), once every read
+   * and write enqueued before has completed: sends close_notify, waits for the peer's (within
+   * `timeoutIntervalForRequest`), then reads and writes enqueued after it run in plaintext. Bytes
+   * the peer sent behind its close_notify are the first plaintext bytes read.
+   *
+   * Only for a secure connection made with `allowStop: true`; otherwise it rejects with
+   * `invalidState` (Node's native TLS path cannot give the connection back; docs/tls.md).
+   *
+   * @example
+   * ```ts
+   * const task = session.streamTask('ftp.example.com', 21);
+   * // … AUTH TLS …
+   * await task.startSecureConnection({ allowStop: true });
+   * // … USER, PASS over TLS …
+   * await task.write('CCC\r\n');
+   * await task.readLine();                        // "200 Command channel cleared"
+   * await task.stopSecureConnection();            // plaintext from here on
+   * ```
    */
   stopSecureConnection(): Promise<void> {
-    return this.#rejected(invalidStateError(this.#context('stopSecureConnection'),
-      "Node's TLS sockets cannot hand the connection back to plaintext; close the task instead"));
+    const refusal = this.#writeRefusal('stopSecureConnection');
+    if (refusal !== null) return this.#rejected(refusal);
+    const context = this.#context('stopSecureConnection');
+    if (!this.#secured) return this.#rejected(invalidStateError(context, 'the connection is not secure'));
+    if (!this.#stoppable) {
+      return this.#rejected(invalidStateError(context,
+        "the secure connection was made without allowStop: true, and Node's native TLS path cannot hand the connection back to plaintext (docs/tls.md)"));
+    }
+    this.#secured = false;
+    this.#stoppable = false;
+    const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#pending);
+    this.#afterEnqueued(op, async () => {
+      await this.#downgrade(this.#configuration.timeoutIntervalForRequest);
+      op.resolve();
+    });
+    return op.promise;
+  }
+
+  /** Exchanges close_notify, then makes the TCP socket the task's again; on failure the task fails. */
+  async #downgrade(timeout: number): Promise<void> {
+    const context = this.#context('stopSecureConnection');
+    const secureSocket = this.#socket as tls.TLSSocket;
+    const plain = this.#plainSocket!;
+    const feed = this.#recordFeed!;
+    // From here the TLS socket's end and close are the secure stream's, not the connection's.
+    this.#socket = plain;
+    const answered = feed.closeNotify();
+    const sent = new Promise<void>((resolve) => {
+      if (secureSocket.writableFinished) resolve();
+      else secureSocket.once('finish', resolve);
+    });
+    secureSocket.end();
+    // The close_notify lies behind whatever the peer sent before it: read on to reach it.
+    this.#stoppingTls = true;
+    this.#reading = !secureSocket.isPaused();
+    this.#updateFlowOf(secureSocket);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const limit = timeout > 0
+        ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(timedOutError(context, timeout,
+            `the peer's close_notify did not come (${this.#buffer.length} bytes before it are buffered, unread)`)), timeout);
+        })
+        : null;
+      const exchanged = Promise.all([answered, sent]);
+      await (limit === null ? exchanged : Promise.race([exchanged, limit]));
+    } catch (error) {
+      secureSocket.destroy();
+      const failure = error instanceof StreamTaskError ? error
+        : streamTaskError('secureConnectionFailed', context, `the secure connection could not be stopped: ${(error as Error).message}`, { cause: error });
+      this.#fail(failure);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+      this.#stoppingTls = false;
+    }
+    // Bytes TLS decrypted before the peer's close_notify and not yet taken come first ('data' takes them)…
+    while (secureSocket.read() !== null);
+    // …then the plaintext that arrived behind it.
+    const behind = feed.detach();
+    this.#recordFeed = null;
+    this.#plainSocket = null;
+    secureSocket.destroy();
+    if (this.#eofReceived && !feed.plainEnded) {
+      // The end of stream reads saw was the secure stream's (the peer's close_notify came first);
+      // the connection goes on.
+      this.#eofReceived = false;
+      this.#eofDelivered = false;
+      this.#readClosedAnnounced = false;
+    }
+    for (const chunk of behind) this.#onBytes(chunk);
+    if (feed.plainEnded) this.#onEnd();
+    this.#reading = !plain.isPaused();
+    this.#updateFlow();
   }
 
   /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
@@ -755,9 +856,11 @@ export class StreamTask extends EventTarget {
     this.#metrics.secureConnectionStartDate = new Date();
     // The TLS engine must read the handshake even if our buffer had paused the socket.
     this.#reading = true;
+    const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
+    this.#recordFeed = feed;
     plain.resume();
     try {
-      const { socket, info } = await secure({ socket: plain, host: this.#host, tls: settings, timeout, context });
+      const { socket, info } = await secure({ socket: feed ?? plain, host: this.#host, tls: settings, timeout, context });
       if (this.#finishing) {
         socket.destroy();
         throw this.#error ?? streamTaskError('cancelled', context, 'cancelled');
@@ -977,7 +1080,7 @@ export class StreamTask extends EventTarget {
         keepAlive: config.keepAlive,
         lookup: this.#resolver === null ? undefined : resolverLookup(this.#resolver),
         localAddress: config.localAddress ?? undefined,
-        onBytes: (chunk) => this.#onBytes(chunk),
+        onBytes: (chunk) => (this.#recordFeed === null ? this.#onBytes(chunk) : this.#recordFeed.accept(chunk)),
       });
     } catch (error) {
       this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
@@ -1173,12 +1276,15 @@ export class StreamTask extends EventTarget {
     if (this.#state === 'suspended') return false;
     if (this.#readClosed) return true;
     const limit = Math.max(this.#configuration.readBufferSize, this.#reader?.need ?? 0);
-    return this.#buffer.length < limit;
+    return this.#buffer.length < (this.#stoppingTls ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
   }
 
   /** Pauses or resumes the socket to match `#wantsBytes()`: the backpressure from reader to peer. */
   #updateFlow(): void {
-    const socket = this.#socket;
+    this.#updateFlowOf(this.#socket);
+  }
+
+  #updateFlowOf(socket: net.Socket | null): void {
     if (socket === null || !this.#connected || this.#finishing) return;
     const want = this.#wantsBytes();
     if (want && !this.#reading) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { streamTaskError, systemCode, type ErrorContext, type StreamTaskError } from '../errors.js';
+import { TlsRecordFeed } from './tls-record-feed.js';
 
 /** What `serverTrust` decides, after Apple's `URLSession.AuthChallengeDisposition`. */
 export type ServerTrustDisposition = 'accept' | 'reject' | 'default';
@@ -72,6 +73,12 @@ export interface TLSOptions {
    * refusing the upgrade. Default false (refuse: see docs/tls.md, "STARTTLS injection").
    */
   discardUnreadPlaintext?: boolean;
+  /**
+   * Make the secure connection stoppable: `stopSecureConnection()` can then hand the same TCP
+   * connection back to plaintext (FTP's CCC). TLS then runs over a feed that gives it one record at
+   * a time, which is slower than Node's native path; see docs/tls.md. Default false.
+   */
+  allowStop?: boolean;
 }
 
 /** What a secure connection negotiated. */
@@ -102,7 +109,8 @@ export interface PeerCertificateSummary {
 }
 
 export interface SecureOptions {
-  socket: net.Socket;
+  /** The TCP socket, or (for `allowStop`) the record feed over it. */
+  socket: net.Socket | TlsRecordFeed;
   host: string;
   tls: TLSOptions;
   /** Handshake time limit in ms; 0 for none. */
@@ -153,6 +161,7 @@ export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket;
       checkServerIdentity: (_hostname, certificate) =>
         userCheck !== undefined ? userCheck(nameToVerify, certificate) : tls.checkServerIdentity(nameToVerify, certificate),
     });
+    if (options.socket instanceof TlsRecordFeed) options.socket.attach(socket);
     socket.on('error', (error) => fail(handshakeError(error, context)));
     socket.once('close', () => fail(streamTaskError('secureConnectionFailed', context, 'the peer closed the connection during the TLS handshake')));
     if (options.timeout > 0) {
