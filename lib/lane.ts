@@ -14,8 +14,14 @@
  */
 import PQueue from 'p-queue';
 
+/** Something that finishes later and says so synchronously (a `Later`, a waiting read). */
+export interface Completion {
+  /** Runs `listener` when finished (at once if it already is). One listener. */
+  onFinish(listener: () => void): void;
+}
+
 /** A step's completion, signalled synchronously by `finish()`. */
-export class Later {
+export class Later implements Completion {
   #finished = false;
   #onFinish: (() => void) | undefined;
 
@@ -37,13 +43,23 @@ export class Later {
     else this.#onFinish = listener;
   }
 
-  /** For p-queue, which waits on promises. */
-  toPromise(): Promise<void> {
-    return new Promise((resolve) => this.onFinish(resolve));
-  }
 }
 
-export type Step = () => true | Later | Promise<unknown>;
+/** What a step returns: done now, a completion to wait for, or a promise. */
+export type StepResult = true | Completion | Promise<unknown>;
+/** A step as a function, or as an object (no closure to allocate per operation). */
+export type Step = (() => StepResult) | { run(): StepResult };
+
+function runStep(step: Step): StepResult {
+  return typeof step === 'function' ? step() : step.run();
+}
+
+/** For p-queue, which waits on promises. */
+function toPromise(result: StepResult): Promise<unknown> | undefined {
+  if (result === true) return undefined;
+  if (result instanceof Promise) return result;
+  return new Promise<void>((resolve) => result.onFinish(resolve));
+}
 
 const noop = (): void => {};
 
@@ -54,6 +70,11 @@ export class Lane {
   #stepping = false;
   /** A fast-path step still running; p-queue is paused until it finishes. */
   #running = false;
+  /** Ends a fast-path step's hold (one at a time, so one function serves them all). */
+  readonly #finished = (): void => {
+    this.#running = false;
+    if (this.#open) this.#pQueue?.start();
+  };
 
   /** Nothing queued, nothing running, and the lane is open. */
   get idle(): boolean {
@@ -79,20 +100,16 @@ export class Lane {
   submit(step: Step): void {
     if (this.idle) {
       this.#stepping = true;
-      let result: ReturnType<Step>;
+      let result: StepResult;
       try {
-        result = step();
+        result = runStep(step);
       } finally {
         this.#stepping = false;
       }
       if (result !== true) this.#runUntil(result);
       return;
     }
-    this.#queue.add(() => {
-      const result = step();
-      if (result === true) return undefined;
-      return result instanceof Later ? result.toPromise() : result;
-    }).catch(noop);
+    this.#queue.add(() => toPromise(runStep(step))).catch(noop);
   }
 
   /**
@@ -104,14 +121,10 @@ export class Lane {
   }
 
   /** Holds the queue while a fast-path step finishes. */
-  #runUntil(result: Later | Promise<unknown>): void {
+  #runUntil(result: Completion | Promise<unknown>): void {
     this.#running = true;
     this.#pQueue?.pause();
-    const finished = (): void => {
-      this.#running = false;
-      if (this.#open) this.#pQueue?.start();
-    };
-    if (result instanceof Later) result.onFinish(finished);
-    else result.then(finished, finished);
+    if (result instanceof Promise) result.then(this.#finished, this.#finished);
+    else result.onFinish(this.#finished);
   }
 }

@@ -16,12 +16,6 @@ import type { AbortSignalLike } from './validate.js';
 
 const noop = (): void => {};
 
-export interface OperationOptions {
-  /** Milliseconds from the call; 0 for none. */
-  timeout: number;
-  signal: AbortSignalLike | undefined;
-}
-
 /** What the task needs of a pending operation to end it early. */
 export interface Interruptible {
   readonly settled: boolean;
@@ -51,14 +45,15 @@ export class Operation<T> implements Interruptible {
   #owner: Set<Interruptible> | undefined;
 
   /**
-   * `owner` holds the operation while it is pending (the task rejects those on cancel). A signal
-   * that is already aborted settles it at once; the time limit and later aborts count only after
-   * `watch()`.
+   * `timeout` is in milliseconds from the call, 0 for none. `owner` holds the operation while it
+   * is pending (the task rejects those on cancel). A signal that is already aborted settles it at
+   * once; the time limit and later aborts count only after `watch()`.
    */
   constructor(
     readonly name: string,
     contextOf: ContextOf,
-    options: OperationOptions,
+    timeout: number,
+    signal: AbortSignalLike | undefined,
     owner?: Set<Interruptible>,
   ) {
     this.promise = new Promise<T>((resolve, reject) => {
@@ -66,13 +61,14 @@ export class Operation<T> implements Interruptible {
       this.#reject = reject;
     });
     this.#contextOf = contextOf;
-    this.#timeout = options.timeout;
-    this.#signal = options.signal;
+    this.#timeout = timeout;
+    this.#signal = signal;
     if (owner !== undefined) {
       this.#owner = owner;
       owner.add(this);
     }
-    if (options.signal?.aborted) this.interrupt(cancelledError(this.context, options.signal.reason));
+    // Not interrupt(): a subclass's override would run before its own fields exist.
+    if (signal?.aborted) this.reject(cancelledError(this.context, signal.reason));
   }
 
   /** Host, port and operation name, for errors. */

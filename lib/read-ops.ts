@@ -1,11 +1,14 @@
 /**
- * What each kind of read does when bytes arrive: an `attempt` that finishes the read from the
- * buffer when it can (and says so), or leaves everything as it is. Attempts never take bytes
- * they do not return, so a read that is interrupted or fails leaves the buffer untouched.
+ * The reads: each kind finishes from the buffer when it can (and says so), or leaves everything
+ * as it is. A read never takes bytes it does not return, so one that is interrupted or fails
+ * leaves the buffer untouched.
  */
 import { streamTaskError, type ErrorContext, type StreamTaskError } from './errors.js';
+import type { Completion } from './lane.js';
+import { Operation, type ContextOf, type Interruptible } from './operation.js';
 import type { ReadBuffer } from './read-buffer.js';
 import type { ReadResult } from './types.js';
+import type { AbortSignalLike } from './validate.js';
 
 /** The read side as a read sees it. */
 export interface ReadState {
@@ -16,53 +19,143 @@ export interface ReadState {
   deliveredEOF(): void;
 }
 
-/** Settles a read; returns true when it did. */
-export type Attempt = () => boolean;
-
-interface Settle<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
+/** A read waiting for bytes: at most one, the one at the head of the read lane. */
+export interface Reader {
+  /** Tries to finish the read from the buffer; true when the read settled. */
+  attempt(): boolean;
+  /** Bytes the read needs buffered at once (the socket keeps reading until then). */
+  readonly need: number;
+  /** Lets the read lane move on. */
+  done(): void;
 }
 
-/** Where errors get their context from, only when one is made. */
-interface Described {
-  readonly context: ErrorContext;
+/**
+ * What the task does for a read that waits: it becomes the task's one reader, and is told when
+ * bytes arrive (see `PendingRead`).
+ */
+export interface ReadPort {
+  readonly state: ReadState;
+  /** `read` could not finish from the buffer: it is the reader now. */
+  wait(read: Reader): void;
+  /** `read` stopped waiting without finishing (time limit, abort, cancel). */
+  stopWaiting(read: Reader): void;
+  /** A read took bytes: the socket may read again. */
+  afterRead(): void;
+}
+
+/**
+ * One read: its promise and time limit (Operation), how it finishes from the buffer (`finish`),
+ * its step on the read lane (`run`), and, while it waits, the task's reader (`attempt`) and the
+ * lane's completion (`onFinish`). One object per read, so the hot path allocates little.
+ */
+export abstract class PendingRead<T> extends Operation<T> implements Completion, Reader {
+  /** Bytes the read needs buffered at once (the socket keeps reading until then). */
+  readonly need: number;
+  readonly #port: ReadPort;
+  #waiting = false;
+  #finished = false;
+  #onFinish: (() => void) | undefined;
+
+  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
+    owner: Set<Interruptible>, need: number) {
+    super(name, contextOf, timeout, signal, owner);
+    this.#port = port;
+    this.need = need;
+  }
+
+  /** Settles the read from the buffer if it can (never taking bytes it does not return); true if it did. */
+  protected abstract finish(state: ReadState): boolean;
+
+  /** Its step, when its turn on the read lane comes. */
+  run(): true | Completion {
+    if (this.settled) return true;
+    if (this.finish(this.#port.state)) {
+      this.#port.afterRead();
+      return true;
+    }
+    this.#waiting = true;
+    this.#port.wait(this);
+    return this;
+  }
+
+  /** Bytes arrived (or the end, or an error): true when the read settled. */
+  attempt(): boolean {
+    if (!this.finish(this.#port.state)) return false;
+    this.#port.afterRead();
+    return true;
+  }
+
+  /** Frees the read lane. */
+  done(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.();
+  }
+
+  onFinish(listener: () => void): void {
+    if (this.#finished) listener();
+    else this.#onFinish = listener;
+  }
+
+  override interrupt(error: StreamTaskError): void {
+    if (this.settled) return;
+    super.interrupt(error);
+    if (this.#waiting) {
+      // It leaves its bytes buffered, and the lane to the next read.
+      this.#waiting = false;
+      this.#port.stopWaiting(this);
+      this.done();
+    }
+  }
 }
 
 const EMPTY = new Uint8Array(0);
 
 /** readData: at least `min`, at most `max`; the rest with atEOF at end of stream. */
-export function readDataAttempt(state: ReadState, op: Settle<ReadResult>, min: number, max: number): Attempt {
-  return () => {
+export class DataRead extends PendingRead<ReadResult> {
+  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
+    owner: Set<Interruptible>, readonly min: number, readonly max: number) {
+    super(name, port, contextOf, timeout, signal, owner, min);
+  }
+
+  protected finish(state: ReadState): boolean {
     const { buffer } = state;
     const buffered = buffer.length;
-    if (buffered >= min || state.eofReceived) {
-      const data = buffered === 0 ? EMPTY : buffer.take(Math.min(min, buffered), max);
+    if (buffered >= this.min || state.eofReceived) {
+      const data = buffered === 0 ? EMPTY : buffer.take(Math.min(this.min, buffered), this.max);
       const atEOF = state.eofReceived && buffer.length === 0;
       if (atEOF) state.deliveredEOF();
-      op.resolve({ data, atEOF });
+      this.resolve({ data, atEOF });
       return true;
     }
-    return failed(state, op);
-  };
+    return failed(state, this);
+  }
 }
 
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
-export function readExactlyAttempt(state: ReadState, op: Settle<Uint8Array>, count: number, described: Described): Attempt {
-  return () => {
+export class ExactRead extends PendingRead<Uint8Array> {
+  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
+    owner: Set<Interruptible>, readonly count: number) {
+    super(name, port, contextOf, timeout, signal, owner, count);
+  }
+
+  protected finish(state: ReadState): boolean {
     const { buffer } = state;
+    const count = this.count;
     if (buffer.length >= count) {
       const data = buffer.takeExactly(count);
       if (state.eofReceived && buffer.length === 0) state.deliveredEOF();
-      op.resolve(data);
+      this.resolve(data);
       return true;
     }
     if (state.eofReceived) {
-      op.reject(incompleteRead(described.context, buffer.length, count));
+      this.reject(incompleteRead(this.context, buffer.length, count));
       return true;
     }
-    return failed(state, op);
-  };
+    return failed(state, this);
+  }
 }
 
 /** What a delimited read does at end of stream without the delimiter. */
@@ -73,46 +166,46 @@ export type AtEOFWithoutDelimiter = 'reject' | 'rest';
  * delimiter in the first `maxLength` bytes: `limitOverrun`, nothing consumed. At end of stream
  * without it: `incompleteRead` (bytes stay), or with 'rest' the remaining bytes (null if none).
  */
-export function readUntilAttempt(
-  state: ReadState,
-  op: Settle<Uint8Array | null>,
-  delimiter: Uint8Array,
-  maxLength: number,
-  described: Described,
-  atEOF: AtEOFWithoutDelimiter,
-): Attempt {
-  let searched = 0;
-  return () => {
+export class DelimitedRead extends PendingRead<Uint8Array | null> {
+  /** Bytes already searched: the next search starts where a delimiter could newly end. */
+  #searched = 0;
+
+  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
+    owner: Set<Interruptible>, readonly delimiter: Uint8Array, readonly maxLength: number, readonly atEOF: AtEOFWithoutDelimiter) {
+    super(name, port, contextOf, timeout, signal, owner, maxLength);
+  }
+
+  protected finish(state: ReadState): boolean {
     const { buffer } = state;
-    const at = buffer.indexOf(delimiter, searched, maxLength);
+    const { delimiter, maxLength } = this;
+    const at = buffer.indexOf(delimiter, this.#searched, maxLength);
     if (at >= 0) {
       const data = buffer.takeExactly(at + delimiter.length);
       if (state.eofReceived && buffer.length === 0) state.deliveredEOF();
-      op.resolve(data);
+      this.resolve(data);
       return true;
     }
     if (buffer.length >= maxLength) {
-      op.reject(streamTaskError('limitOverrun', described.context,
+      this.reject(streamTaskError('limitOverrun', this.context,
         `no delimiter within maxLength (${maxLength} bytes); nothing was consumed`, { expectedLength: maxLength }));
       return true;
     }
-    // Next time, search only where a delimiter could newly end.
-    searched = Math.max(0, buffer.length - delimiter.length + 1);
+    this.#searched = Math.max(0, buffer.length - delimiter.length + 1);
     if (state.eofReceived) {
-      if (atEOF === 'rest') {
+      if (this.atEOF === 'rest') {
         const rest = buffer.length === 0 ? null : buffer.takeExactly(buffer.length);
         state.deliveredEOF();
-        op.resolve(rest);
+        this.resolve(rest);
       } else {
-        op.reject(incompleteRead(described.context, buffer.length, undefined));
+        this.reject(incompleteRead(this.context, buffer.length, undefined));
       }
       return true;
     }
-    return failed(state, op);
-  };
+    return failed(state, this);
+  }
 }
 
-function failed(state: ReadState, op: Settle<never>): boolean {
+function failed(state: ReadState, op: { reject(error: unknown): void }): boolean {
   if (state.error === null) return false;
   op.reject(state.error);
   return true;

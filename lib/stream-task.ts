@@ -44,17 +44,19 @@ import {
   type StreamTaskDelegate,
   type StreamTaskEventMap,
 } from './events.js';
-import { Lane, Later, type Step } from './lane.js';
+import { Lane, Later } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
 import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
 import {
-  readDataAttempt,
-  readExactlyAttempt,
-  readUntilAttempt,
-  type Attempt,
+  DataRead,
+  DelimitedRead,
+  ExactRead,
   type AtEOFWithoutDelimiter,
+  type PendingRead,
+  type ReadPort,
+  type Reader,
   type ReadState,
 } from './read-ops.js';
 import type {
@@ -115,16 +117,6 @@ interface PendingWrite {
 interface WriteBatch {
   writes: PendingWrite[];
   length: number;
-}
-
-/** A read waiting for bytes: at most one, the one at the head of the read lane. */
-interface Reader {
-  /** Tries to finish the read from the buffer; true when the read settled. */
-  attempt: () => boolean;
-  /** Bytes the read needs buffered at once (the socket keeps reading until then). */
-  need: number;
-  /** Lets the read lane move on. */
-  done: () => void;
 }
 
 type AnyOperation = Interruptible;
@@ -232,6 +224,8 @@ export class StreamTask extends EventTarget {
   #progressReceived = 0;
   /** The read side as the read operations see it. */
   readonly #readState: ReadState;
+  /** What a waiting read needs of the task. */
+  readonly #readPort: ReadPort;
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
@@ -264,6 +258,18 @@ export class StreamTask extends EventTarget {
         return error();
       },
       deliveredEOF: () => this.#deliveredEOF(),
+    };
+    this.#readPort = {
+      state: this.#readState,
+      wait: (read) => {
+        this.#reader = read;
+        this.#updateFlow();
+      },
+      stopWaiting: (read) => {
+        if (this.#reader === read) this.#reader = null;
+        this.#updateFlow();
+      },
+      afterRead: () => this.#updateFlow(),
     };
     const signal = init.signal;
     if (signal !== undefined) {
@@ -417,11 +423,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    const op = this.#readOperation<ReadResult>('readData', timeout, signal);
-    if (op.settled) return op.promise;
-    this.#readLane.submit(this.#readStep(op, readDataAttempt(this.#readState, op, minLength, maxLength), minLength));
-    op.watch();
-    return op.promise;
+    return this.#submitRead(new DataRead('readData', this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, minLength, maxLength));
   }
 
   /**
@@ -442,11 +444,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    const op = this.#readOperation<Uint8Array>('readExactly', timeout, signal);
-    if (op.settled) return op.promise;
-    this.#readLane.submit(this.#readStep(op, readExactlyAttempt(this.#readState, op, count, op), count));
-    op.watch();
-    return op.promise;
+    return this.#submitRead(new ExactRead('readExactly', this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, count));
   }
 
   /**
@@ -533,12 +531,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    const op = this.#readOperation<Uint8Array | null>(operation, timeout, signal);
-    if (op.settled) return op.promise;
-    const attempt = readUntilAttempt(this.#readState, op, bytes, maxLength, op, atEOF);
-    this.#readLane.submit(this.#readStep(op, attempt, maxLength));
-    op.watch();
-    return op.promise;
+    return this.#submitRead(new DelimitedRead(operation, this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, bytes, maxLength, atEOF));
   }
 
   #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
@@ -1209,14 +1202,16 @@ export class StreamTask extends EventTarget {
 
   /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
   #preambleIO(): PreambleIO {
-    const state = this.#readState;
-    const direct = <T>(operation: string, timeout: number, attempt: (op: Operation<T>) => Attempt, need: number): Promise<T> => {
-      const op = this.#operation<T>(operation, timeout, undefined, this.#pendingReads);
-      if (op.settled) return op.promise;
+    const port = this.#readPort;
+    const contextOf = this.#contextOf;
+    const pending = this.#pendingReads;
+    const direct = <T>(read: PendingRead<T>): Promise<T> => {
+      if (this.#error?.code === 'cancelled') read.reject(this.#error);
+      if (read.settled) return read.promise;
       // The lanes are closed, so the reader slot is free: run the read's step directly.
-      void this.#readStep(op, attempt(op), need)();
-      op.watch();
-      return op.promise;
+      read.run();
+      read.watch();
+      return read.promise;
     };
     const target = this.#target();
     return {
@@ -1229,11 +1224,11 @@ export class StreamTask extends EventTarget {
         else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, [op]);
         return op.promise;
       },
-      readUntil: (delimiter, maxLength) => direct<Uint8Array | null>('connect', 0,
-        (op) => readUntilAttempt(state, op, Buffer.from(delimiter, 'latin1'), maxLength, op, 'reject'), maxLength) as Promise<Uint8Array>,
-      readExactly: (count) => direct<Uint8Array>('connect', 0, (op) => readExactlyAttempt(state, op, count, op), count),
-      readSome: (maxLength, waitMs) => direct<ReadResult>('connect', waitMs,
-        (op) => readDataAttempt(state, op, 1, maxLength), 1).then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
+      readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, contextOf, 0, undefined, pending,
+        Buffer.from(delimiter, 'latin1'), maxLength, 'reject')) as Promise<Uint8Array>,
+      readExactly: (count) => direct(new ExactRead('connect', port, contextOf, 0, undefined, pending, count)),
+      readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, contextOf, waitMs, undefined, pending, 1, maxLength))
+        .then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
     };
   }
 
@@ -1304,34 +1299,15 @@ export class StreamTask extends EventTarget {
     }
   }
 
-  /** The step of a read on the read lane: finish at once from the buffer, or wait for bytes. */
-  #readStep(op: Pick<Operation<unknown>, 'settled' | 'onInterrupt'>, attempt: () => boolean, need: number): Step {
-    return () => {
-      if (op.settled) return true;
-      if (attempt()) {
-        this.#updateFlow();
-        return true;
-      }
-      const later = new Later();
-      const done = (): void => later.finish();
-      const reader: Reader = {
-        attempt: () => {
-          if (!attempt()) return false;
-          this.#updateFlow();
-          return true;
-        },
-        need,
-        done,
-      };
-      this.#reader = reader;
-      op.onInterrupt = () => {
-        if (this.#reader === reader) this.#reader = null;
-        this.#updateFlow();
-        done();
-      };
-      this.#updateFlow();
-      return later;
-    };
+  /** Puts a read on the read lane (it runs at once if the lane is idle). */
+  #submitRead<T>(read: PendingRead<T>): Promise<T> {
+    if (this.#captured) read.reject(this.#capturedError(read.name));
+    else if (this.#readClosing) read.reject(invalidStateError(this.#context(read.name), 'the read side was closed by closeRead()'));
+    else if (this.#error?.code === 'cancelled') read.reject(this.#error);
+    if (read.settled) return read.promise;
+    this.#readLane.submit(read);
+    read.watch();
+    return read.promise;
   }
 
   #deliveredEOF(): void {
@@ -1431,20 +1407,13 @@ export class StreamTask extends EventTarget {
     return null;
   }
 
-  #readOperation<T>(operation: string, timeout: number, signal: AbortSignalLike | undefined): Operation<T> {
-    const op = this.#operation<T>(operation, timeout, signal, this.#pendingReads);
-    if (this.#captured) op.reject(this.#capturedError(operation));
-    else if (this.#readClosing) op.reject(invalidStateError(this.#context(operation), 'the read side was closed by closeRead()'));
-    return op;
-  }
-
   #operation<T>(
     operation: string,
     timeout: number,
     signal: AbortSignalLike | undefined,
     pending: Set<AnyOperation>,
   ): Operation<T> {
-    const op = new Operation<T>(operation, this.#contextOf, { timeout, signal }, pending);
+    const op = new Operation<T>(operation, this.#contextOf, timeout, signal, pending);
     if (this.#error?.code === 'cancelled') op.reject(this.#error);
     return op;
   }
