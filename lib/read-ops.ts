@@ -134,6 +134,30 @@ export class DataRead extends PendingRead<ReadResult> {
   }
 }
 
+/** One step of `for await`: the next chunk, at most `max` bytes, or done at end of stream. */
+export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>> {
+  constructor(port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
+    owner: Set<Interruptible>, readonly max: number) {
+    super('readData', port, contextOf, timeout, signal, owner, 1);
+  }
+
+  protected finish(state: ReadState): boolean {
+    const { buffer } = state;
+    if (buffer.length > 0) {
+      const value = buffer.take(1, this.max);
+      if (state.eofReceived && buffer.length === 0) state.deliveredEOF();
+      this.resolve({ value, done: false });
+      return true;
+    }
+    if (state.eofReceived) {
+      state.deliveredEOF();
+      this.resolve({ value: undefined, done: true });
+      return true;
+    }
+    return failed(state, this);
+  }
+}
+
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
 export class ExactRead extends PendingRead<Uint8Array> {
   constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,

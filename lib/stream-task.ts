@@ -50,6 +50,7 @@ import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
 import {
+  ChunkRead,
   DataRead,
   DelimitedRead,
   ExactRead,
@@ -501,18 +502,31 @@ export class StreamTask extends EventTarget {
    * for await (const chunk of task.chunks({ timeout: 30_000 })) process.stdout.write(chunk);
    * ```
    */
-  async *chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncGenerator<Uint8Array, void, undefined> {
+  chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncIterableIterator<Uint8Array> {
     const given = optionsArgument<ReadOptions>('options', options);
-    const read: ReadOptions = { ...given, minLength: 1 };
-    for (;;) {
-      const { data, atEOF } = await this.readData(read);
-      if (data.length > 0) yield data;
-      if (atEOF) return;
-    }
+    const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
+    const timeout = timeoutArgument('timeout', given.timeout);
+    const signal = signalArgument('signal', given.signal);
+    // Not an async generator: each step is one read resolving to the iterator result itself.
+    let ended = false;
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next: () => {
+        if (ended) return Promise.resolve({ value: undefined, done: true });
+        // After a rejection (a time limit), a next() reads again: the bytes were not lost.
+        return this.#submitRead(new ChunkRead(this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, maxLength));
+      },
+      return: () => {
+        // `break`: the task stays open, unread bytes stay buffered.
+        ended = true;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** `for await (const chunk of task)`: the chunks until end of stream; `break` keeps the task. */
-  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
     return this.chunks();
   }
 
