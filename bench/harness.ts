@@ -159,9 +159,16 @@ async function bounded(variant: Variant, server: Server): Promise<Sample> {
 
 const VARIANT_LIMIT_MS = 120_000;
 
-/** Elapsed seconds of `work`. */
-export async function timed(work: () => Promise<number>): Promise<Sample> {
+/**
+ * Elapsed seconds of `work`, and this process's CPU time (user + system) in nanoseconds per
+ * `cpuPer` units of work (`cpuNs`): what the client itself spent, whatever the loopback's speed
+ * was at the time (the load server runs in another process, so its CPU is not counted).
+ */
+export async function timed(work: () => Promise<number>, cpuPer = 1): Promise<Sample> {
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const units = await work();
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, work: units };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { seconds, work: units, extra: { cpuNs: ((used.user + used.system) * 1000 * cpuPer) / units } };
 }

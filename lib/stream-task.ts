@@ -46,6 +46,7 @@ import {
 } from './events.js';
 import { Lane, Later } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
+import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, type Interruptible } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
@@ -107,16 +108,9 @@ export interface DelimitedReadOptions extends OperationOptions {
   maxLength?: number;
 }
 
-/** A write waiting for the socket; `committed` once its bytes were handed over. */
-interface PendingWrite {
-  bytes: Uint8Array;
-  op: Operation<void>;
-  committed: boolean;
-}
-
 /** Writes sent together with one socket write. */
 interface WriteBatch {
-  writes: PendingWrite[];
+  writes: WriteOp[];
   length: number;
 }
 
@@ -227,6 +221,8 @@ export class StreamTask extends EventTarget {
   readonly #readState: ReadState;
   /** What a waiting read needs of the task. */
   readonly #readPort: ReadPort;
+  /** What a write needs of the task. */
+  readonly #writePort: WritePort;
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
@@ -271,6 +267,12 @@ export class StreamTask extends EventTarget {
         this.#updateFlow();
       },
       afterRead: () => this.#updateFlow(),
+    };
+    this.#writePort = {
+      get error() {
+        return error();
+      },
+      sendOne: (write) => this.#sendOne(write),
     };
     const signal = init.signal;
     if (signal !== undefined) {
@@ -600,22 +602,12 @@ export class StreamTask extends EventTarget {
     }
     const refusal = this.#writeRefusal('write');
     if (refusal !== null) return this.#rejected(refusal);
-    const op = this.#operation<void>('write', timeout, signal, this.#pending);
-    if (op.settled) return op.promise;
-    const write: PendingWrite = { bytes, op, committed: false };
-    op.onInterrupt = (error) => {
-      if (this.#error !== null) return error;
-      const what = write.committed
-        ? `its ${bytes.length} bytes were already handed to the socket and will still be sent`
-        : 'none of its bytes were sent';
-      return new StreamTaskError(error.code, `${error.message}; ${what}`, {
-        cause: error.cause,
-        committedBytes: write.committed ? bytes.length : 0,
-      });
-    };
+    const write = new WriteOp(this.#writePort, this.#contextOf, timeout, signal, this.#pending, bytes);
+    if (this.#error?.code === 'cancelled') write.reject(this.#error);
+    if (write.settled) return write.promise;
     this.#enqueueWrite(write);
-    op.watch();
-    return op.promise;
+    write.watch();
+    return write.promise;
   }
 
   /**
@@ -624,7 +616,7 @@ export class StreamTask extends EventTarget {
    * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
    * writes costs a system call per batch, not per write.
    */
-  #enqueueWrite(write: PendingWrite): void {
+  #enqueueWrite(write: WriteOp): void {
     const length = write.bytes.length;
     const open = this.#openBatch;
     if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
@@ -635,7 +627,7 @@ export class StreamTask extends EventTarget {
     if (open === null && !this.#wroteThisTick && this.#writeLane.idle) {
       this.#wroteThisTick = true;
       process.nextTick(this.#newTick);
-      this.#writeLane.submit(() => this.#sendWrites([write], length));
+      this.#writeLane.submit(write);
       return;
     }
     const batch: WriteBatch = { writes: [write], length };
@@ -661,18 +653,30 @@ export class StreamTask extends EventTarget {
    * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
    * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
    */
-  #sendWrites(writes: PendingWrite[], length: number): true | Later {
-    const live = writes.length === 1 ? (writes[0]!.op.settled ? [] : writes) : writes.filter((w) => !w.op.settled);
+  #sendWrites(writes: WriteOp[], length: number): true | Later {
+    const live = writes.length === 1 ? (writes[0]!.settled ? [] : writes) : writes.filter((w) => !w.settled);
     if (live.length === 0) return true;
+    if (live.length === 1) return this.#sendOne(live[0]!);
     if (this.#error !== null) {
-      for (const { op } of live) op.reject(this.#error);
+      for (const write of live) write.reject(this.#error);
       return true;
     }
     for (const write of live) write.committed = true;
-    const bytes = live.length === 1 ? live[0]!.bytes : concatenate(live, live === writes ? length : undefined);
     const socket = this.#socket!;
-    const accepted = this.#socketWrite(socket, bytes, live.map((write) => write.op));
+    const accepted = this.#socketWrite(socket, concatenate(live, live === writes ? length : undefined), live);
     return accepted ? true : drained(socket);
+  }
+
+  /** #sendWrites for one write: no array, no copy. */
+  #sendOne(write: WriteOp): true | Later {
+    if (write.settled) return true;
+    if (this.#error !== null) {
+      write.reject(this.#error);
+      return true;
+    }
+    write.committed = true;
+    const socket = this.#socket!;
+    return this.#socketWrite(socket, write.bytes, write) ? true : drained(socket);
   }
 
   /**
@@ -988,7 +992,7 @@ export class StreamTask extends EventTarget {
         if (this.#error !== null) return Promise.reject(this.#error);
         if (this.#writeClosed) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
         const op = this.#operation<void>('write', 0, undefined, this.#pending);
-        this.#socketWrite(this.#socket!, bytes, [op]);
+        this.#socketWrite(this.#socket!, bytes, op);
         return op.promise;
       },
       closeWrite: () => {
@@ -1002,16 +1006,18 @@ export class StreamTask extends EventTarget {
   }
 
   /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
-  #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: readonly Operation<void>[]): boolean {
+  #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
     const length = bytes.length;
     return socket.write(bytes, (error) => {
       if (error) {
-        for (const op of ops) op.reject(this.#error ?? fromSystemError(error, op.context));
+        if (ops instanceof Operation) ops.reject(this.#error ?? fromSystemError(error, ops.context));
+        else for (const op of ops) op.reject(this.#error ?? fromSystemError(error, op.context));
         return;
       }
       this.#countOfBytesSent += length;
       this.#noteProgress();
-      for (const op of ops) op.resolve();
+      if (ops instanceof Operation) ops.resolve();
+      else for (const op of ops) op.resolve();
     });
   }
 
@@ -1235,7 +1241,7 @@ export class StreamTask extends EventTarget {
       write: (bytes) => {
         const op = this.#operation<void>('write', 0, undefined, this.#pending);
         if (this.#error !== null) op.reject(this.#error);
-        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, [op]);
+        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
         return op.promise;
       },
       readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, contextOf, 0, undefined, pending,
@@ -1557,7 +1563,7 @@ function decodeLine(bytes: Uint8Array): string {
 }
 
 /** The bytes of `writes` in one new buffer. */
-function concatenate(writes: PendingWrite[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
+function concatenate(writes: WriteOp[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
   const out = Buffer.allocUnsafe(length);
   let at = 0;
   for (const { bytes } of writes) {
