@@ -23,9 +23,33 @@ export interface Interruptible {
 }
 
 /** Makes the error context of an operation (host, port, operation name) when an error needs it. */
-export type ContextOf = (operation: string) => ErrorContext;
+export interface ContextOf {
+  contextOf(operation: string): ErrorContext;
+}
 
-export class Operation<T> implements Interruptible {
+/**
+ * The pending operations of a task (the task interrupts them all if it fails or is cancelled):
+ * a list threaded through the operations themselves, so adding and removing one allocates
+ * nothing, and an idle task holds no table.
+ */
+export class PendingList {
+  head: PendingLink | null = null;
+
+  /** The operations pending now, oldest first (a copy: interrupting one removes it). */
+  toArray(): Interruptible[] {
+    const out: Interruptible[] = [];
+    for (let op = this.head; op !== null; op = op.nextPending) out.push(op);
+    return out.reverse();
+  }
+}
+
+/** An operation as a member of a PendingList. */
+interface PendingLink extends Interruptible {
+  nextPending: PendingLink | null;
+  previousPending: PendingLink | null;
+}
+
+export class Operation<T> implements PendingLink {
   readonly promise: Promise<T>;
   #settled = false;
   #resolve!: (value: T) => void;
@@ -35,14 +59,17 @@ export class Operation<T> implements Interruptible {
   #signal: AbortSignalLike | undefined;
   #onAbort: (() => void) | undefined;
   #context: ErrorContext | undefined;
-  readonly #contextOf: ContextOf;
+  readonly #contexts: ContextOf;
   /**
    * Called once if the operation is interrupted (time limit, abort or cancel) before it finished.
    * It may return a more precise error to reject with (a write says how many bytes it committed).
    */
   onInterrupt: ((error: StreamTaskError) => StreamTaskError | void) | undefined;
 
-  #owner: Set<Interruptible> | undefined;
+  #owner: PendingList | undefined;
+  /** Links in the owner's PendingList (newest first). */
+  nextPending: PendingLink | null = null;
+  previousPending: PendingLink | null = null;
 
   /**
    * `timeout` is in milliseconds from the call, 0 for none. `owner` holds the operation while it
@@ -51,21 +78,24 @@ export class Operation<T> implements Interruptible {
    */
   constructor(
     readonly name: string,
-    contextOf: ContextOf,
+    contexts: ContextOf,
     timeout: number,
     signal: AbortSignalLike | undefined,
-    owner?: Set<Interruptible>,
+    owner?: PendingList,
   ) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#contextOf = contextOf;
+    this.#contexts = contexts;
     this.#timeout = timeout;
     this.#signal = signal;
     if (owner !== undefined) {
       this.#owner = owner;
-      owner.add(this);
+      const head = owner.head;
+      this.nextPending = head;
+      if (head !== null) head.previousPending = this;
+      owner.head = this;
     }
     // Not interrupt(): a subclass's override would run before its own fields exist.
     if (signal?.aborted) this.reject(cancelledError(this.context, signal.reason));
@@ -73,7 +103,7 @@ export class Operation<T> implements Interruptible {
 
   /** Host, port and operation name, for errors. */
   get context(): ErrorContext {
-    return (this.#context ??= this.#contextOf(this.name));
+    return (this.#context ??= this.#contexts.contextOf(this.name));
   }
 
   get settled(): boolean {
@@ -126,8 +156,16 @@ export class Operation<T> implements Interruptible {
     this.#signal = undefined;
     this.#onAbort = undefined;
     this.onInterrupt = undefined;
-    this.#owner?.delete(this);
-    this.#owner = undefined;
+    const owner = this.#owner;
+    if (owner !== undefined) {
+      const { previousPending, nextPending } = this;
+      if (previousPending === null) owner.head = nextPending;
+      else previousPending.nextPending = nextPending;
+      if (nextPending !== null) nextPending.previousPending = previousPending;
+      this.previousPending = null;
+      this.nextPending = null;
+      this.#owner = undefined;
+    }
     return true;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { streamTaskError, type ErrorContext, type StreamTaskError } from './errors.js';
 import type { Completion } from './lane.js';
-import { Operation, type ContextOf, type Interruptible } from './operation.js';
+import { Operation, type ContextOf, type PendingList } from './operation.js';
 import type { ReadBuffer } from './read-buffer.js';
 import type { ReadResult } from './types.js';
 import type { AbortSignalLike } from './validate.js';
@@ -33,8 +33,10 @@ export interface Reader {
  * What the task does for a read that waits: it becomes the task's one reader, and is told when
  * bytes arrive (see `PendingRead`).
  */
-export interface ReadPort {
+export interface ReadPort extends ContextOf {
   readonly state: ReadState;
+  /** Where pending reads are kept (the task interrupts them if it fails). */
+  readonly pendingReads: PendingList;
   /** `read` could not finish from the buffer: it is the reader now. */
   wait(read: Reader): void;
   /** `read` stopped waiting without finishing (time limit, abort, cancel). */
@@ -56,9 +58,8 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
   #finished = false;
   #onFinish: (() => void) | undefined;
 
-  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, need: number) {
-    super(name, contextOf, timeout, signal, owner);
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, need: number) {
+    super(name, port, timeout, signal, port.pendingReads);
     this.#port = port;
     this.need = need;
   }
@@ -115,9 +116,9 @@ const EMPTY = new Uint8Array(0);
 
 /** readData: at least `min`, at most `max`; the rest with atEOF at end of stream. */
 export class DataRead extends PendingRead<ReadResult> {
-  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, readonly min: number, readonly max: number) {
-    super(name, port, contextOf, timeout, signal, owner, min);
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
+    readonly min: number, readonly max: number) {
+    super(name, port, timeout, signal, min);
   }
 
   protected finish(state: ReadState): boolean {
@@ -136,9 +137,8 @@ export class DataRead extends PendingRead<ReadResult> {
 
 /** One step of `for await`: the next chunk, at most `max` bytes, or done at end of stream. */
 export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>> {
-  constructor(port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, readonly max: number) {
-    super('readData', port, contextOf, timeout, signal, owner, 1);
+  constructor(port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, readonly max: number) {
+    super('readData', port, timeout, signal, 1);
   }
 
   protected finish(state: ReadState): boolean {
@@ -160,9 +160,8 @@ export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>
 
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
 export class ExactRead extends PendingRead<Uint8Array> {
-  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, readonly count: number) {
-    super(name, port, contextOf, timeout, signal, owner, count);
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, readonly count: number) {
+    super(name, port, timeout, signal, count);
   }
 
   protected finish(state: ReadState): boolean {
@@ -194,9 +193,9 @@ export class DelimitedRead extends PendingRead<Uint8Array | null> {
   /** Bytes already searched: the next search starts where a delimiter could newly end. */
   #searched = 0;
 
-  constructor(name: string, port: ReadPort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, readonly delimiter: Uint8Array, readonly maxLength: number, readonly atEOF: AtEOFWithoutDelimiter) {
-    super(name, port, contextOf, timeout, signal, owner, maxLength);
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
+    readonly delimiter: Uint8Array, readonly maxLength: number, readonly atEOF: AtEOFWithoutDelimiter) {
+    super(name, port, timeout, signal, maxLength);
   }
 
   protected finish(state: ReadState): boolean {

@@ -47,7 +47,7 @@ import {
 import { Lane, Later } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
 import { WriteOp, type WritePort } from './write-ops.js';
-import { Operation, type Interruptible } from './operation.js';
+import { Operation, PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
 import {
@@ -114,7 +114,6 @@ interface WriteBatch {
   length: number;
 }
 
-type AnyOperation = Interruptible;
 
 const LINE_FEED = new Uint8Array([0x0a]);
 
@@ -190,9 +189,9 @@ export class StreamTask extends EventTarget {
   readonly #readLane = new Lane();
   readonly #writeLane = new Lane();
   /** Pending operations that fail with the task (writes, closes). */
-  readonly #pending = new Set<AnyOperation>();
+  readonly #pending = new PendingList();
   /** Pending reads: on failure they may still take bytes that had arrived. */
-  readonly #pendingReads = new Set<AnyOperation>();
+  readonly #pendingReads = new PendingList();
   /** The batch of writes still taking more (see #enqueueWrite). */
   #openBatch: WriteBatch | null = null;
   /** A write went to the socket at once in this tick; later ones of the tick are batched. */
@@ -217,12 +216,55 @@ export class StreamTask extends EventTarget {
   #progressTimer: NodeJS.Timeout | undefined;
   #progressSent = 0;
   #progressReceived = 0;
-  /** The read side as the read operations see it. */
-  readonly #readState: ReadState;
-  /** What a waiting read needs of the task. */
-  readonly #readPort: ReadPort;
-  /** What a write needs of the task. */
-  readonly #writePort: WritePort;
+
+  /**
+   * The task as its reads and writes see it: one object whose methods live on its prototype,
+   * so a task carries no closures for them (an idle task is smaller for it).
+   */
+  static readonly #Sides = class TaskSides implements ReadState, ReadPort, WritePort {
+    constructor(readonly task: StreamTask) {}
+    get state(): ReadState {
+      return this;
+    }
+    get buffer(): ReadBuffer {
+      return this.task.#buffer;
+    }
+    get eofReceived(): boolean {
+      return this.task.#eofReceived;
+    }
+    get error(): StreamTaskError | null {
+      return this.task.#error;
+    }
+    get pendingReads(): PendingList {
+      return this.task.#pendingReads;
+    }
+    get pending(): PendingList {
+      return this.task.#pending;
+    }
+    deliveredEOF(): void {
+      this.task.#deliveredEOF();
+    }
+    contextOf(operation: string): ErrorContext {
+      return this.task.#context(operation);
+    }
+    wait(read: Reader): void {
+      this.task.#reader = read;
+      this.task.#updateFlow();
+    }
+    stopWaiting(read: Reader): void {
+      if (this.task.#reader === read) this.task.#reader = null;
+      this.task.#updateFlow();
+    }
+    afterRead(): void {
+      this.task.#updateFlow();
+    }
+    sendOne(write: WriteOp): true | Later {
+      return this.task.#sendOne(write);
+    }
+  };
+
+  /** The task as its operations see it (see #Sides). */
+  readonly #sides: ReadState & ReadPort & WritePort = new StreamTask.#Sides(this);
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
@@ -243,37 +285,6 @@ export class StreamTask extends EventTarget {
     this.#delegate = init.delegate;
     this.#progressWanted = typeof init.delegate?.didUpdateProgress === 'function';
     this.#betterRouteWanted = typeof init.delegate?.betterRouteDiscovered === 'function';
-    const buffer = this.#buffer;
-    const eofReceived = (): boolean => this.#eofReceived;
-    const error = (): StreamTaskError | null => this.#error;
-    this.#readState = {
-      buffer,
-      get eofReceived() {
-        return eofReceived();
-      },
-      get error() {
-        return error();
-      },
-      deliveredEOF: () => this.#deliveredEOF(),
-    };
-    this.#readPort = {
-      state: this.#readState,
-      wait: (read) => {
-        this.#reader = read;
-        this.#updateFlow();
-      },
-      stopWaiting: (read) => {
-        if (this.#reader === read) this.#reader = null;
-        this.#updateFlow();
-      },
-      afterRead: () => this.#updateFlow(),
-    };
-    this.#writePort = {
-      get error() {
-        return error();
-      },
-      sendOne: (write) => this.#sendOne(write),
-    };
     const signal = init.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -388,7 +399,7 @@ export class StreamTask extends EventTarget {
     this.#finishing = true;
     this.#setState('canceling');
     this.#buffer.clear();
-    for (const op of [...this.#pendingReads, ...this.#pending]) op.interrupt(error);
+    for (const op of [...this.#pendingReads.toArray(), ...this.#pending.toArray()]) op.interrupt(error);
     this.#readLane.clear();
     this.#writeLane.clear();
     this.#opened.reject(error);
@@ -426,7 +437,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new DataRead('readData', this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, minLength, maxLength));
+    return this.#submitRead(new DataRead('readData', this.#sides, timeout, signal, minLength, maxLength));
   }
 
   /**
@@ -447,7 +458,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new ExactRead('readExactly', this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, count));
+    return this.#submitRead(new ExactRead('readExactly', this.#sides, timeout, signal, count));
   }
 
   /**
@@ -515,7 +526,7 @@ export class StreamTask extends EventTarget {
       next: () => {
         if (ended) return Promise.resolve({ value: undefined, done: true });
         // After a rejection (a time limit), a next() reads again: the bytes were not lost.
-        return this.#submitRead(new ChunkRead(this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, maxLength));
+        return this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength));
       },
       return: () => {
         // `break`: the task stays open, unread bytes stay buffered.
@@ -547,7 +558,7 @@ export class StreamTask extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new DelimitedRead(operation, this.#readPort, this.#contextOf, timeout, signal, this.#pendingReads, bytes, maxLength, atEOF));
+    return this.#submitRead(new DelimitedRead(operation, this.#sides, timeout, signal, bytes, maxLength, atEOF));
   }
 
   #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
@@ -602,7 +613,7 @@ export class StreamTask extends EventTarget {
     }
     const refusal = this.#writeRefusal('write');
     if (refusal !== null) return this.#rejected(refusal);
-    const write = new WriteOp(this.#writePort, this.#contextOf, timeout, signal, this.#pending, bytes);
+    const write = new WriteOp(this.#sides, timeout, signal, bytes);
     if (this.#error?.code === 'cancelled') write.reject(this.#error);
     if (write.settled) return write.promise;
     this.#enqueueWrite(write);
@@ -959,7 +970,7 @@ export class StreamTask extends EventTarget {
 
   /** What the captured streams need of the task. */
   #capturePort(): CapturePort {
-    const state = this.#readState;
+    const state = this.#sides;
     return {
       buffer: this.#buffer,
       get eofReceived() {
@@ -1100,13 +1111,19 @@ export class StreamTask extends EventTarget {
       return;
     }
     this.#socket = socket;
-    socket.on('lookup', () => {
+    this.#wire(socket);
+    // Added last and removed at connect, last first: V8 then undoes them without turning the
+    // socket's listener table into a dictionary (a few hundred bytes per idle task).
+    const onLookup = (): void => {
       const looked = new Date();
       this.#metrics.domainLookupEndDate = looked;
       this.#metrics.connectStartDate = looked;
+    };
+    socket.on('lookup', onLookup);
+    socket.once('connect', () => {
+      socket.off('lookup', onLookup);
+      this.#onConnect(socket);
     });
-    socket.once('connect', () => this.#onConnect(socket));
-    this.#wire(socket);
   }
 
   /**
@@ -1222,9 +1239,7 @@ export class StreamTask extends EventTarget {
 
   /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
   #preambleIO(): PreambleIO {
-    const port = this.#readPort;
-    const contextOf = this.#contextOf;
-    const pending = this.#pendingReads;
+    const port = this.#sides;
     const direct = <T>(read: PendingRead<T>): Promise<T> => {
       if (this.#error?.code === 'cancelled') read.reject(this.#error);
       if (read.settled) return read.promise;
@@ -1244,10 +1259,10 @@ export class StreamTask extends EventTarget {
         else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
         return op.promise;
       },
-      readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, contextOf, 0, undefined, pending,
+      readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, 0, undefined,
         Buffer.from(delimiter, 'latin1'), maxLength, 'reject')) as Promise<Uint8Array>,
-      readExactly: (count) => direct(new ExactRead('connect', port, contextOf, 0, undefined, pending, count)),
-      readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, contextOf, waitMs, undefined, pending, 1, maxLength))
+      readExactly: (count) => direct(new ExactRead('connect', port, 0, undefined, count)),
+      readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, waitMs, undefined, 1, maxLength))
         .then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
     };
   }
@@ -1352,7 +1367,7 @@ export class StreamTask extends EventTarget {
     if (this.#finishing || this.#state === 'completed') return;
     this.#error = error;
     this.#finishing = true;
-    for (const op of [...this.#pending]) op.interrupt(error);
+    for (const op of this.#pending.toArray()) op.interrupt(error);
     this.#writeLane.clear();
     this.#opened.reject(error);
     this.#wakeReader();
@@ -1431,9 +1446,9 @@ export class StreamTask extends EventTarget {
     operation: string,
     timeout: number,
     signal: AbortSignalLike | undefined,
-    pending: Set<AnyOperation>,
+    pending: PendingList,
   ): Operation<T> {
-    const op = new Operation<T>(operation, this.#contextOf, timeout, signal, pending);
+    const op = new Operation<T>(operation, this.#sides, timeout, signal, pending);
     if (this.#error?.code === 'cancelled') op.reject(this.#error);
     return op;
   }
@@ -1443,8 +1458,6 @@ export class StreamTask extends EventTarget {
     promise.catch(() => {});
     return promise;
   }
-
-  readonly #contextOf = (operation: string): ErrorContext => this.#context(operation);
 
   #context(operation: string): ErrorContext {
     const service = this.#service;

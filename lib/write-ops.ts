@@ -4,11 +4,13 @@
  */
 import { StreamTaskError } from './errors.js';
 import type { Completion } from './lane.js';
-import { Operation, type ContextOf, type Interruptible } from './operation.js';
+import { Operation, type ContextOf, type PendingList } from './operation.js';
 import type { AbortSignalLike } from './validate.js';
 
 /** What a write needs of the task. */
-export interface WritePort {
+export interface WritePort extends ContextOf {
+  /** Where pending writes are kept (the task interrupts them if it fails). */
+  readonly pending: PendingList;
   /** The task's failure, if it failed (then an interrupted write's error stays as it is). */
   readonly error: StreamTaskError | null;
   /** Hands one write to the socket: done, or a completion once the socket drained. */
@@ -20,9 +22,8 @@ export class WriteOp extends Operation<void> {
   committed = false;
   readonly #port: WritePort;
 
-  constructor(port: WritePort, contextOf: ContextOf, timeout: number, signal: AbortSignalLike | undefined,
-    owner: Set<Interruptible>, readonly bytes: Uint8Array) {
-    super('write', contextOf, timeout, signal, owner);
+  constructor(port: WritePort, timeout: number, signal: AbortSignalLike | undefined, readonly bytes: Uint8Array) {
+    super('write', port, timeout, signal, port.pending);
     this.#port = port;
   }
 
