@@ -168,7 +168,10 @@ export function resolveTaskOptions(
   tlsAtStart: TLSOptions | null;
 } {
   const given = optionsArgument<StreamTaskOptions>('options', input);
-  const configuration = resolveConfiguration(given, base, 'options');
+  const resolved = resolveConfiguration(given, base, 'options');
+  // Tasks that override nothing share the session's object (an idle task is smaller for it).
+  const keys = Object.keys(resolved) as (keyof ResolvedConfiguration)[];
+  const configuration = keys.every((key) => resolved[key] === base[key]) ? base : resolved;
   return {
     configuration,
     tlsAtStart: given.tls === undefined || (given.tls as unknown) === false ? null : configuration.tls,

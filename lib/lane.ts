@@ -14,16 +14,25 @@
  */
 import PQueue from 'p-queue';
 
+/** Who is told when a completion finishes: a function, or an object (no closure to allocate). */
+export type FinishListener = (() => void) | { stepFinished(): void };
+
+/** Tells `listener` that a completion finished. */
+export function notifyFinished(listener: FinishListener): void {
+  if (typeof listener === 'function') listener();
+  else listener.stepFinished();
+}
+
 /** Something that finishes later and says so synchronously (a `Later`, a waiting read). */
 export interface Completion {
-  /** Runs `listener` when finished (at once if it already is). One listener. */
-  onFinish(listener: () => void): void;
+  /** Tells `listener` when finished (at once if it already is). One listener. */
+  onFinish(listener: FinishListener): void;
 }
 
 /** A step's completion, signalled synchronously by `finish()`. */
 export class Later implements Completion {
   #finished = false;
-  #onFinish: (() => void) | undefined;
+  #onFinish: FinishListener | undefined;
 
   get finished(): boolean {
     return this.#finished;
@@ -34,12 +43,11 @@ export class Later implements Completion {
     this.#finished = true;
     const onFinish = this.#onFinish;
     this.#onFinish = undefined;
-    onFinish?.();
+    if (onFinish !== undefined) notifyFinished(onFinish);
   }
 
-  /** Runs `listener` when finished (at once if it already is). One listener. */
-  onFinish(listener: () => void): void {
-    if (this.#finished) listener();
+  onFinish(listener: FinishListener): void {
+    if (this.#finished) notifyFinished(listener);
     else this.#onFinish = listener;
   }
 
@@ -70,11 +78,6 @@ export class Lane {
   #stepping = false;
   /** A fast-path step still running; p-queue is paused until it finishes. */
   #running = false;
-  /** Ends a fast-path step's hold (one at a time, so one function serves them all). */
-  readonly #finished = (): void => {
-    this.#running = false;
-    if (this.#open) this.#pQueue?.start();
-  };
 
   /** Nothing queued, nothing running, and the lane is open. */
   get idle(): boolean {
@@ -124,7 +127,17 @@ export class Lane {
   #runUntil(result: Completion | Promise<unknown>): void {
     this.#running = true;
     this.#pQueue?.pause();
-    if (result instanceof Promise) result.then(this.#finished, this.#finished);
-    else result.onFinish(this.#finished);
+    if (result instanceof Promise) {
+      const finished = (): void => this.stepFinished();
+      result.then(finished, finished);
+    } else {
+      result.onFinish(this);
+    }
+  }
+
+  /** A fast-path step finished: the queue may go on. (The lane is its steps' FinishListener.) */
+  stepFinished(): void {
+    this.#running = false;
+    if (this.#open) this.#pQueue?.start();
   }
 }

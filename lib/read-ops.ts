@@ -4,7 +4,7 @@
  * leaves the buffer untouched.
  */
 import { streamTaskError, type ErrorContext, type StreamTaskError } from './errors.js';
-import type { Completion } from './lane.js';
+import { notifyFinished, type Completion, type FinishListener } from './lane.js';
 import { Operation, type ContextOf, type PendingList } from './operation.js';
 import type { ReadBuffer } from './read-buffer.js';
 import type { ReadResult } from './types.js';
@@ -56,7 +56,7 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
   readonly #port: ReadPort;
   #waiting = false;
   #finished = false;
-  #onFinish: (() => void) | undefined;
+  #onFinish: FinishListener | undefined;
 
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, need: number) {
     super(name, port, timeout, signal, port.pendingReads);
@@ -92,11 +92,11 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
     this.#finished = true;
     const onFinish = this.#onFinish;
     this.#onFinish = undefined;
-    onFinish?.();
+    if (onFinish !== undefined) notifyFinished(onFinish);
   }
 
-  onFinish(listener: () => void): void {
-    if (this.#finished) listener();
+  onFinish(listener: FinishListener): void {
+    if (this.#finished) notifyFinished(listener);
     else this.#onFinish = listener;
   }
 

@@ -131,6 +131,11 @@ export class Session extends EventTarget {
     return this.#createTask(host, givenPort, given, []);
   }
 
+  /** One function for all tasks: a completed task leaves the session's list. */
+  readonly #forgetTask = (task: StreamTask): void => {
+    this.#tasks.delete(task);
+  };
+
   #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[], service: ServiceDescriptor | null = null): StreamTask {
     if (this.#invalidated) {
       throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
@@ -149,7 +154,7 @@ export class Session extends EventTarget {
       configuration,
       signal,
       taskDescription,
-      onComplete: (done) => this.#tasks.delete(done),
+      onComplete: this.#forgetTask,
       delegate: this.delegate,
       tlsAtStart,
       route,

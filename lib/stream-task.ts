@@ -25,7 +25,7 @@ import {
   STREAM_WRITE_HIGH_WATER_MARK,
   WRITE_BATCH_BYTES,
 } from './constants.js';
-import { deferred, type Deferred } from './deferred.js';
+import { Deferred } from './deferred.js';
 import {
   cancelledError,
   fromSystemError,
@@ -109,6 +109,10 @@ export interface DelimitedReadOptions extends OperationOptions {
 }
 
 /** Writes sent together with one socket write. */
+/** A socket of a task names its task, for the listeners all tasks share. */
+const TASK = Symbol('streamtask.task');
+type TaskSocket = net.Socket & { [TASK]?: StreamTask };
+
 interface WriteBatch {
   writes: WriteOp[];
   length: number;
@@ -197,8 +201,8 @@ export class StreamTask extends EventTarget {
   /** A write went to the socket at once in this tick; later ones of the tick are batched. */
   #wroteThisTick = false;
 
-  readonly #opened: Deferred<ConnectionInfo> = deferred();
-  readonly #closed: Deferred<void> = deferred();
+  readonly #opened = new Deferred<ConnectionInfo>();
+  readonly #closed = new Deferred<void>();
   #countOfBytesSent = 0;
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
@@ -875,7 +879,7 @@ export class StreamTask extends EventTarget {
         throw error;
       }
     }
-    this.#metrics.secureConnectionStartDate = new Date();
+    this.#metrics.secureConnectionStartDate = Date.now();
     // The TLS engine must read the handshake even if our buffer had paused the socket.
     this.#reading = true;
     const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
@@ -890,12 +894,10 @@ export class StreamTask extends EventTarget {
       this.#plainSocket = plain;
       this.#socket = socket;
       this.#wire(socket);
-      socket.on('data', (chunk: Buffer) => {
-        if (!this.#onBytes(chunk)) socket.pause();
-      });
+      socket.on('data', StreamTask.#onSecureData);
       this.#secured = true;
       const metrics = this.#metrics;
-      metrics.secureConnectionEndDate = new Date();
+      metrics.secureConnectionEndDate = Date.now();
       metrics.negotiatedTLSProtocolVersion = info.protocol;
       metrics.negotiatedTLSCipherSuite = info.cipher;
       this.#updateFlow();
@@ -1065,7 +1067,7 @@ export class StreamTask extends EventTarget {
 
   #start(): void {
     const config = this.#configuration;
-    const now = new Date();
+    const now = Date.now();
     this.#metrics.fetchStartDate = now;
     if (config.timeoutIntervalForResource > 0) {
       const error = timedOutError(this.#context('task'), config.timeoutIntervalForResource, 'the resource time limit ran out');
@@ -1104,7 +1106,6 @@ export class StreamTask extends EventTarget {
         keepAlive: config.keepAlive,
         lookup: this.#resolver === null ? undefined : resolverLookup(this.#resolver),
         localAddress: config.localAddress ?? undefined,
-        onBytes: (chunk) => (this.#recordFeed === null ? this.#onBytes(chunk) : this.#recordFeed.accept(chunk)),
       });
     } catch (error) {
       this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
@@ -1112,10 +1113,11 @@ export class StreamTask extends EventTarget {
     }
     this.#socket = socket;
     this.#wire(socket);
+    socket.on('data', StreamTask.#onTcpData);
     // Added last and removed at connect, last first: V8 then undoes them without turning the
     // socket's listener table into a dictionary (a few hundred bytes per idle task).
     const onLookup = (): void => {
-      const looked = new Date();
+      const looked = Date.now();
       this.#metrics.domainLookupEndDate = looked;
       this.#metrics.connectStartDate = looked;
     };
@@ -1131,17 +1133,40 @@ export class StreamTask extends EventTarget {
    * TLS upgrade the plain socket's events no longer speak for the connection.
    */
   #wire(socket: net.Socket): void {
-    socket.on('end', () => {
-      if (socket === this.#socket) this.#onEnd();
-    });
-    socket.on('error', (error) => {
-      if (socket !== this.#socket) return;
-      if (this.#connected) this.#fail(fromSystemError(error, this.#context('stream'), 'networkConnectionLost'));
-      else this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
-    });
-    socket.on('close', () => {
-      if (socket === this.#socket) this.#onSocketClose();
-    });
+    (socket as TaskSocket)[TASK] = this;
+    socket.on('end', StreamTask.#onSocketEnd);
+    socket.on('error', StreamTask.#onSocketError);
+    socket.on('close', StreamTask.#onSocketClosed);
+  }
+
+  // Socket listeners are shared by all tasks (`this` is the socket; it names its task), so an
+  // open task carries no closures for them.
+
+  static #onTcpData(this: TaskSocket, chunk: Buffer): void {
+    const task = this[TASK]!;
+    const feed = task.#recordFeed;
+    if (!(feed === null ? task.#onBytes(chunk) : feed.accept(chunk))) this.pause();
+  }
+
+  static #onSecureData(this: TaskSocket, chunk: Buffer): void {
+    if (!this[TASK]!.#onBytes(chunk)) this.pause();
+  }
+
+  static #onSocketEnd(this: TaskSocket): void {
+    const task = this[TASK]!;
+    if (this === task.#socket) task.#onEnd();
+  }
+
+  static #onSocketError(this: TaskSocket, error: Error): void {
+    const task = this[TASK]!;
+    if (this !== task.#socket) return;
+    if (task.#connected) task.#fail(fromSystemError(error, task.#context('stream'), 'networkConnectionLost'));
+    else task.#connectFailed(fromSystemError(error, task.#context(task.#connectOperation()), 'cannotConnectToHost'));
+  }
+
+  static #onSocketClosed(this: TaskSocket): void {
+    const task = this[TASK]!;
+    if (this === task.#socket) task.#onSocketClose();
   }
 
   /**
@@ -1192,7 +1217,7 @@ export class StreamTask extends EventTarget {
   #onConnect(socket: net.Socket): void {
     this.#connected = true;
     const metrics = this.#metrics;
-    metrics.connectEndDate = new Date();
+    metrics.connectEndDate = Date.now();
     if (metrics.domainLookupEndDate === null) {
       // An address literal: no lookup took place.
       metrics.domainLookupStartDate = null;

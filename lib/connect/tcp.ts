@@ -1,8 +1,8 @@
 /**
- * Opens the TCP connection of a task. Chunks come as 'data' events: each is a fresh buffer Node
- * read into, which the read buffer keeps as is (no copy). Node allocates those buffers natively;
- * reading into slabs of our own (`onread`) measured slower, as our large JS allocations drove the
- * garbage collector (docs/decisions.md).
+ * Opens the TCP connection of a task (the task listens to its 'data'). Chunks come as 'data'
+ * events: each is a fresh buffer Node read into, which the read buffer keeps as is (no copy).
+ * Node allocates those buffers natively; reading into slabs of our own (`onread`) measured slower,
+ * as our large JS allocations drove the garbage collector (docs/decisions.md).
  */
 import net from 'node:net';
 
@@ -15,13 +15,10 @@ export interface TcpOptions {
   localAddress?: string | undefined;
   /** Resolves names instead of getaddrinfo (a configured DNS server). */
   lookup?: net.LookupFunction | undefined;
-  /** Each chunk that arrives, in order. Return false to stop reading until `socket.resume()`. */
-  onBytes: (chunk: Buffer) => boolean;
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
-  const { onBytes } = options;
-  const socket = net.connect({
+  return net.connect({
     host: options.host,
     port: options.port,
     // The user decides when our side ends (closeWrite); Node must not end it at the peer's FIN.
@@ -31,8 +28,4 @@ export function openTcp(options: TcpOptions): net.Socket {
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
-  socket.on('data', (chunk: Buffer) => {
-    if (!onBytes(chunk)) socket.pause();
-  });
-  return socket;
 }
