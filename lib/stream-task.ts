@@ -46,6 +46,7 @@ import {
 } from './events.js';
 import { Lane, Later } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
+import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -198,8 +199,8 @@ export class StreamTask extends EventTarget {
   readonly #pendingReads = new PendingList();
   /** The batch of writes still taking more (see #enqueueWrite). */
   #openBatch: WriteBatch | null = null;
-  /** A write went to the socket at once in this tick; later ones of the tick are batched. */
-  #wroteThisTick = false;
+  /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
+  #wroteInTick = -1;
 
   readonly #opened = new Deferred<ConnectionInfo>();
   readonly #closed = new Deferred<void>();
@@ -639,9 +640,9 @@ export class StreamTask extends EventTarget {
       open.length += length;
       return;
     }
-    if (open === null && !this.#wroteThisTick && this.#writeLane.idle) {
-      this.#wroteThisTick = true;
-      process.nextTick(this.#newTick);
+    const tick = currentTick();
+    if (open === null && this.#wroteInTick !== tick && this.#writeLane.idle) {
+      this.#wroteInTick = tick;
       this.#writeLane.submit(write);
       return;
     }
@@ -658,10 +659,6 @@ export class StreamTask extends EventTarget {
       return later;
     });
   }
-
-  readonly #newTick = (): void => {
-    this.#wroteThisTick = false;
-  };
 
   /**
    * Hands the writes that are still wanted to the socket as one chunk; each resolves when the
