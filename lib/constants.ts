@@ -25,9 +25,6 @@ export const BETTER_ROUTE_POLL_MS = 1000;
 /** Small writes made in one tick are sent together, up to this many bytes per socket write. */
 export const WRITE_BATCH_BYTES = 64 * 1024;
 
-/** Bytes a captured readable pulls at a time when the reader brings no buffer of its own. */
-export const STREAM_READ_CHUNK_BYTES = 64 * 1024;
-
 /**
  * stopSecureConnection() reads on past `readBufferSize` (the peer's close_notify lies behind what
  * it sent), but no more than this many bytes past it.

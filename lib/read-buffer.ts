@@ -47,6 +47,14 @@ export class ReadBuffer {
     return this.#copyOut(Math.min(max, this.#length));
   }
 
+  /** Removes and returns the first chunk as it came (empty if nothing is buffered). */
+  shift(): Buffer {
+    const first = this.#chunks[this.#head];
+    if (first === undefined) return EMPTY;
+    this.#dropFirst();
+    return first;
+  }
+
   /** Removes and returns exactly `count` bytes (the caller checked they are there). */
   takeExactly(count: number): Buffer {
     const first = this.#chunks[this.#head];

@@ -970,6 +970,7 @@ export class StreamTask extends EventTarget {
   /** What the captured streams need of the task. */
   #capturePort(): CapturePort {
     const state = this.#sides;
+    const task = this;
     return {
       buffer: this.#buffer,
       get eofReceived() {
@@ -977,6 +978,9 @@ export class StreamTask extends EventTarget {
       },
       get error() {
         return state.error;
+      },
+      get readClosed() {
+        return task.#readClosed;
       },
       waitForBytes: () => new Promise<void>((resolve) => {
         const ready = (): boolean => this.#buffer.length > 0 || this.#eofReceived || this.#error !== null || this.#readClosed;

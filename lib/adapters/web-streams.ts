@@ -2,9 +2,13 @@
  * captureStreams(): the task's connection as a WHATWG ReadableStream (type 'bytes') and
  * WritableStream. Built on the task's own buffer, not `Duplex.toWeb()`, which copies every chunk
  * and destroys both sides when its readable is cancelled.
+ *
+ * A default reader gets the socket's chunks themselves: enqueueing transfers a chunk's memory to
+ * the stream (no copy), which is safe only when the chunk is the sole view of its ArrayBuffer, as
+ * Node's socket reads are; any other chunk (a part of one, a pooled Buffer) is copied first. A
+ * BYOB reader gets the bytes copied into its own buffer.
  */
 import { ReadableStream, WritableStream, type ReadableByteStreamController } from 'node:stream/web';
-import { STREAM_READ_CHUNK_BYTES } from '../constants.js';
 import type { StreamTaskError } from '../errors.js';
 import type { ReadBuffer } from '../read-buffer.js';
 import { bytesArgument } from '../validate.js';
@@ -22,6 +26,8 @@ export interface CapturePort {
   readonly buffer: ReadBuffer;
   readonly eofReceived: boolean;
   readonly error: StreamTaskError | null;
+  /** closeRead() was called before the capture: nothing will be delivered. */
+  readonly readClosed: boolean;
   /** Resolves when bytes are buffered, or at end of stream, or once the task failed. */
   waitForBytes(): Promise<void>;
   /** A read took bytes: let the socket read again if it was paused. */
@@ -38,32 +44,48 @@ export interface CapturePort {
 }
 
 export function createCapturedStreams(port: CapturePort, writeHighWaterMark: number): CapturedStreams {
-  const readable = new ReadableStream({
-    type: 'bytes',
-    // Every pull then has a byobRequest: we copy from our buffer straight into the stream's memory.
-    // (Enqueueing our own chunks would transfer, and so detach, memory other views may share.)
-    autoAllocateChunkSize: STREAM_READ_CHUNK_BYTES,
-    pull: async (controller: ReadableByteStreamController) => {
-      await port.waitForBytes();
-      const request = controller.byobRequest!;
-      const view = request.view!;
-      const { buffer } = port;
-      if (buffer.length > 0) {
+  const { buffer } = port;
+  /** Hands over what is buffered, or the end, or the error; false if there is nothing yet. */
+  const deliver = (controller: ReadableByteStreamController): boolean => {
+    const request = controller.byobRequest;
+    if (buffer.length > 0) {
+      if (request !== null) {
+        // A BYOB reader: copy straight into its memory.
+        const view = request.view!;
         request.respond(buffer.copyInto(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)));
-        port.afterRead();
-        if (port.eofReceived && buffer.length === 0) {
-          port.deliveredEOF();
-          controller.close();
-        }
-        return;
+      } else {
+        controller.enqueue(handOver(buffer.shift()));
       }
-      if (port.eofReceived) {
+      port.afterRead();
+      if (port.eofReceived && buffer.length === 0) {
         port.deliveredEOF();
         controller.close();
-        request.respond(0);
-        return;
       }
-      throw port.error;
+      return true;
+    }
+    if (port.eofReceived) {
+      port.deliveredEOF();
+      controller.close();
+      request?.respond(0);
+      return true;
+    }
+    if (port.error !== null) throw port.error;
+    if (port.readClosed) {
+      // closeRead() came first: the bytes are dropped, so the readable ends (not at the peer's FIN).
+      controller.close();
+      request?.respond(0);
+      return true;
+    }
+    return false;
+  };
+  const readable = new ReadableStream({
+    type: 'bytes',
+    // Synchronous when bytes are buffered (no promise per chunk); otherwise waits for them.
+    pull: (controller: ReadableByteStreamController) => {
+      if (deliver(controller)) return undefined;
+      return port.waitForBytes().then(() => {
+        deliver(controller);
+      });
     },
     cancel: () => port.closeRead(),
   }, { highWaterMark: 0 });
@@ -75,4 +97,10 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
   }, { highWaterMark: writeHighWaterMark, size: (chunk) => chunk?.byteLength ?? 1 });
 
   return { readable: readable as ReadableStream<Uint8Array>, writable };
+}
+
+/** A chunk the stream may take over: itself if nothing else views its memory, else a copy. */
+function handOver(chunk: Buffer): Uint8Array {
+  const exclusive = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+  return exclusive ? chunk : new Uint8Array(chunk);
 }
