@@ -34,6 +34,35 @@ describe('captureStreams', () => {
     expect(task.error).toBeNull();
   });
 
+  test('a chunk the readable takes over never detaches memory a reader still holds', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    remote.socket.write('0123456789');
+    await buffered(task, 10);
+    // A view into the chunk; the rest of the chunk stays buffered, sharing its memory.
+    const head = (await task.readData({ minLength: 4, maxLength: 4 })).data;
+    const { readable, writable } = await task.captureStreams();
+    const reader = readable.getReader();
+    expect(text((await reader.read()).value!)).toBe('456789');
+    expect(text(head)).toBe('0123');
+    expect(head.buffer.byteLength).toBeGreaterThan(0);
+    // A whole chunk of the socket's own is handed over as it is.
+    remote.socket.end('whole');
+    expect(text((await reader.read()).value!)).toBe('whole');
+    expect((await reader.read()).done).toBe(true);
+    await writable.close();
+    await task.closed;
+  });
+
+  test('a readable captured after closeRead() ends at once', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    await loopback.peer.connection();
+    await task.closeRead();
+    const { readable, writable } = await task.captureStreams();
+    expect((await readable.getReader().read()).done).toBe(true);
+    await writable.close();
+  });
+
   test('reads and writes enqueued before capture finish first, in order', async () => {
     const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const remote = await loopback.peer.connection();
