@@ -15,7 +15,7 @@ import { makeResolver, resolveService, resolverLookup, type ServiceDescriptor, t
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
 import { TlsRecordFeed } from './connect/tls-record-feed.js';
 import { resolveTLSOptions } from './configuration.js';
-import { type ResolvedConfiguration } from './configuration.js';
+import { DEFAULT_CONFIGURATION, type ResolvedConfiguration } from './configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
   PROGRESS_INTERVAL_MS,
@@ -109,11 +109,11 @@ export interface DelimitedReadOptions extends OperationOptions {
   maxLength?: number;
 }
 
-/** Writes sent together with one socket write. */
 /** A socket of a task names its task, for the listeners all tasks share. */
 const TASK = Symbol('streamtask.task');
 type TaskSocket = net.Socket & { [TASK]?: StreamTask };
 
+/** Writes sent together with one socket write. */
 interface WriteBatch {
   writes: WriteOp[];
   length: number;
@@ -1623,4 +1623,20 @@ function drained(socket: net.Socket): Later {
   socket.on('drain', done);
   socket.on('close', done);
   return later;
+}
+
+/**
+ * V8 settles the layout of a class's instances after its first few constructions (in-object
+ * slack tracking). When the first tasks of a process had already been used by then, V8 was seen
+ * (Node 20) to settle StreamTask on a layout with no in-object fields: every later task then kept
+ * its fields in a hash table, about 3 KB more per task and a lookup per field access. A few
+ * untouched tasks made when the module loads settle it on the layout of a new task. They never
+ * start, hold no socket and are garbage at once. (docs/decisions.md)
+ */
+for (let i = 0; i < 8; i++) {
+  new StreamTask({
+    taskIdentifier: -1, host: '', port: 0, configuration: DEFAULT_CONFIGURATION, signal: undefined,
+    taskDescription: undefined, onComplete: () => {}, delegate: undefined, tlsAtStart: null, route: null,
+    service: null, resolver: null,
+  });
 }
