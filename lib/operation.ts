@@ -16,6 +16,16 @@ import type { AbortSignalLike } from './validate.js';
 
 const noop = (): void => {};
 
+/**
+ * The executor of every operation's promise: it hands the settle functions over through this
+ * slot (the executor runs synchronously), so no closure is made per operation.
+ */
+const captured: { resolve: (value: unknown) => void; reject: (error: unknown) => void } = { resolve: noop, reject: noop };
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
+}
+
 /** What the task needs of a pending operation to end it early. */
 export interface Interruptible {
   readonly settled: boolean;
@@ -83,10 +93,10 @@ export class Operation<T> implements PendingLink {
     signal: AbortSignalLike | undefined,
     owner?: PendingList,
   ) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    this.promise = new Promise<T>(capture);
+    this.#resolve = captured.resolve as (value: T) => void;
+    this.#reject = captured.reject;
+    captured.resolve = captured.reject = noop;
     this.#contexts = contexts;
     this.#timeout = timeout;
     this.#signal = signal;
