@@ -86,7 +86,7 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
     return true;
   }
 
-  /** Frees the read lane. */
+  /** Frees the read lane. (Later's protocol, repeated so that a waiting read needs no second object.) */
   done(): void {
     if (this.#finished) return;
     this.#finished = true;
