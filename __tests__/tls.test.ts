@@ -455,11 +455,16 @@ describe('stopSecureConnection (FTP CCC) against Python\'s ssl module', () => {
     const peer = await startCccPeer(certs.leaf, 'mute');
     try {
       const task = await secureThenCcc(peer.port);
+      const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+      const before = timers();
       const stopping = settle(task.stopSecureConnection());
       await new Promise((resolve) => setTimeout(resolve, 50));
       task.cancel();
       expectCode((await stopping).error, 'cancelled');
       expectCode((await settle(task.closed)).error, 'cancelled');
+      // The stop's own time limit went with it (it does not linger until it fires).
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers()).toBeLessThanOrEqual(before);
     } finally {
       await peer.close();
     }

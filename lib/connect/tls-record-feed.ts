@@ -48,12 +48,17 @@ export class TlsRecordFeed extends Duplex {
   readonly #onPlainError = (error: Error): void => {
     this.destroy(error);
   };
+  readonly #onPlainClose = (): void => {
+    // Destroyed (the task was cancelled): nothing more will come.
+    if (!this.#closeNotified) this.#settleWaiters(new Error('the connection closed before the peer\'s close_notify'));
+  };
 
   constructor(plain: net.Socket) {
     super({ allowHalfOpen: true });
     this.#plain = plain;
     plain.on('end', this.#onPlainEnd);
     plain.on('error', this.#onPlainError);
+    plain.on('close', this.#onPlainClose);
   }
 
   /** The TLS socket reading from this feed; call right after `tls.connect({ socket: feed })`. */
@@ -86,7 +91,9 @@ export class TlsRecordFeed extends Duplex {
   closeNotify(): Promise<void> {
     this.#keepPlainOpen = true;
     if (this.#closeNotified) return Promise.resolve();
-    if (this.destroyed || this.#plainEnded) return Promise.reject(new Error('the connection ended before the peer\'s close_notify'));
+    if (this.destroyed || this.#plainEnded || this.#plain.destroyed) {
+      return Promise.reject(new Error('the connection ended before the peer\'s close_notify'));
+    }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
@@ -103,6 +110,7 @@ export class TlsRecordFeed extends Duplex {
     this.#detached = true;
     this.#plain.off('end', this.#onPlainEnd);
     this.#plain.off('error', this.#onPlainError);
+    this.#plain.off('close', this.#onPlainClose);
   }
 
   override _read(): void {
