@@ -240,3 +240,4 @@ function incompleteRead(context: ErrorContext, available: number, expected: numb
     `end of stream after ${available} bytes, before ${wanted}; the bytes stay buffered`,
     { partialLength: available, ...(expected === undefined ? {} : { expectedLength: expected }) });
 }
+

@@ -46,6 +46,7 @@ import {
 } from './events.js';
 import { Lane, Later } from './lane.js';
 import { MetricsRecorder } from './metrics.js';
+import { settleLayout } from './settle-layout.js';
 import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, PendingList } from './operation.js';
@@ -1625,18 +1626,9 @@ function drained(socket: net.Socket): Later {
   return later;
 }
 
-/**
- * V8 settles the layout of a class's instances after its first few constructions (in-object
- * slack tracking). When the first tasks of a process had already been used by then, V8 was seen
- * (Node 20) to settle StreamTask on a layout with no in-object fields: every later task then kept
- * its fields in a hash table, about 3 KB more per task and a lookup per field access. A few
- * untouched tasks made when the module loads settle it on the layout of a new task. They never
- * start, hold no socket and are garbage at once. (docs/decisions.md)
- */
-for (let i = 0; i < 8; i++) {
-  new StreamTask({
-    taskIdentifier: -1, host: '', port: 0, configuration: DEFAULT_CONFIGURATION, signal: undefined,
-    taskDescription: undefined, onComplete: () => {}, delegate: undefined, tlsAtStart: null, route: null,
-    service: null, resolver: null,
-  });
-}
+/** Untouched tasks made once at load (see settle-layout.ts); they never start and hold no socket. */
+settleLayout(() => new StreamTask({
+  taskIdentifier: -1, host: '', port: 0, configuration: DEFAULT_CONFIGURATION, signal: undefined,
+  taskDescription: undefined, onComplete: () => {}, delegate: undefined, tlsAtStart: null, route: null,
+  service: null, resolver: null,
+}));

@@ -48,3 +48,4 @@ export class WriteOp extends Operation<void> {
     }));
   }
 }
+
