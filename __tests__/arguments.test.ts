@@ -53,6 +53,18 @@ describe('readData rejects bad options, naming the argument and the range', () =
   });
 });
 
+describe('chunks() takes bad options without throwing: its first step rejects', () => {
+  test.each([
+    [{ maxLength: 0 }, RangeError, /`maxLength` to be an integer from 1/],
+    [{ timeout: -1 }, RangeError, /`timeout`/],
+    ['fast', TypeError, /`options` to be an object/],
+  ])('chunks(%p)', async (options, type, message) => {
+    const iterator = task.chunks(options as never);
+    await rejects(() => iterator.next(), type, message);
+    await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+});
+
 describe('write rejects what is not bytes', () => {
   test.each([
     [123, /^Expected `data` to be a Uint8Array, ArrayBufferView, ArrayBuffer or string, got `123` \(number\)$/],

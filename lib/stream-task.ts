@@ -522,14 +522,27 @@ export class StreamTask extends EventTarget {
    * ```
    */
   chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncIterableIterator<Uint8Array> {
-    const given = optionsArgument<ReadOptions>('options', options);
-    const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
-    const timeout = timeoutArgument('timeout', given.timeout);
-    const signal = signalArgument('signal', given.signal);
+    let maxLength = 0, timeout = 0, signal: AbortSignalLike | undefined;
+    let invalid: unknown = null;
+    try {
+      const given = optionsArgument<ReadOptions>('options', options);
+      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
+      timeout = timeoutArgument('timeout', given.timeout);
+      signal = signalArgument('signal', given.signal);
+    } catch (error) {
+      // Like every operation, bad input rejects (the first step) rather than throwing.
+      invalid = error;
+    }
     // Not an async generator: each step is one read resolving to the iterator result itself.
     let ended = false;
     const iterator: AsyncIterableIterator<Uint8Array> = {
       next: () => {
+        if (invalid !== null) {
+          ended = true;
+          const error = invalid;
+          invalid = null;
+          return Promise.reject(error);
+        }
         if (ended) return Promise.resolve({ value: undefined, done: true });
         // After a rejection (a time limit), a next() reads again: the bytes were not lost.
         return this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength));
