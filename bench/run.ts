@@ -31,6 +31,8 @@ function table(results: Result[]): string {
 }
 
 const wanted = process.argv.slice(2);
+// More rounds for a steadier median (BENCH_ROUNDS=9 npm run bench -- bulk-receive).
+const roundsOverride = process.env.BENCH_ROUNDS === undefined ? undefined : Number(process.env.BENCH_ROUNDS);
 const chosen = wanted.length === 0 ? ALL : ALL.filter((b) => wanted.includes(b.name));
 if (chosen.length === 0) {
   console.error(`no benchmark named ${wanted.join(', ')}; there are: ${ALL.map((b) => b.name).join(', ')}`);
@@ -43,8 +45,9 @@ const checks: (Check & { benchmark: string })[] = [];
 const started = Date.now();
 try {
   for (const benchmark of chosen) {
-    console.log(`${benchmark.name}: ${benchmark.description} (${benchmark.rounds} rounds)`);
-    const own = await runBenchmark(benchmark, server, (line) => console.log(line));
+    console.log(`${benchmark.name}: ${benchmark.description} (${roundsOverride ?? benchmark.rounds} rounds)`);
+    const run = roundsOverride === undefined ? benchmark : { ...benchmark, rounds: roundsOverride };
+    const own = await runBenchmark(run, server, (line) => console.log(line));
     results.push(...own);
     checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
   }
