@@ -55,6 +55,13 @@ export class ReadBuffer {
     return first;
   }
 
+  /** The byte at `offset` from the front, without taking it (the caller checked it is there). */
+  byteAt(offset: number): number {
+    let index = this.#head;
+    while (offset >= this.#chunks[index]!.length) offset -= this.#chunks[index++]!.length;
+    return this.#chunks[index]![offset]!;
+  }
+
   /** Removes and returns exactly `count` bytes (the caller checked they are there). */
   takeExactly(count: number): Buffer {
     const first = this.#chunks[this.#head];

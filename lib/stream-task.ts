@@ -632,8 +632,7 @@ export class StreamTask extends EventTarget {
     }
     const refusal = this.#writeRefusal('write');
     if (refusal !== null) return this.#rejected(refusal);
-    const write = new WriteOp(this.#sides, timeout, signal, bytes);
-    if (this.#error?.code === 'cancelled') write.reject(this.#error);
+    const write = this.#refusedIfCancelled(new WriteOp(this.#sides, timeout, signal, bytes));
     if (write.settled) return write.promise;
     this.#enqueueWrite(write);
     write.watch();
@@ -1129,8 +1128,7 @@ export class StreamTask extends EventTarget {
     this.#socket = socket;
     this.#wire(socket);
     socket.on('data', StreamTask.#onTcpData);
-    // Added last and removed at connect, last first: V8 then undoes them without turning the
-    // socket's listener table into a dictionary (a few hundred bytes per idle task).
+    // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
       const looked = Date.now();
       this.#metrics.domainLookupEndDate = looked;
@@ -1281,8 +1279,7 @@ export class StreamTask extends EventTarget {
   #preambleIO(): PreambleIO {
     const port = this.#sides;
     const direct = <T>(read: PendingRead<T>): Promise<T> => {
-      if (this.#error?.code === 'cancelled') read.reject(this.#error);
-      if (read.settled) return read.promise;
+      if (this.#refusedIfCancelled(read).settled) return read.promise;
       // The lanes are closed, so the reader slot is free: run the read's step directly.
       read.run();
       read.watch();
@@ -1378,7 +1375,7 @@ export class StreamTask extends EventTarget {
   #submitRead<T>(read: PendingRead<T>): Promise<T> {
     if (this.#captured) read.reject(this.#capturedError(read.name));
     else if (this.#readClosing) read.reject(invalidStateError(this.#context(read.name), 'the read side was closed by closeRead()'));
-    else if (this.#error?.code === 'cancelled') read.reject(this.#error);
+    else this.#refusedIfCancelled(read);
     if (read.settled) return read.promise;
     this.#readLane.submit(read);
     read.watch();
@@ -1488,7 +1485,11 @@ export class StreamTask extends EventTarget {
     signal: AbortSignalLike | undefined,
     pending: PendingList,
   ): Operation<T> {
-    const op = new Operation<T>(operation, this.#sides, timeout, signal, pending);
+    return this.#refusedIfCancelled(new Operation<T>(operation, this.#sides, timeout, signal, pending));
+  }
+
+  /** Every new operation of a cancelled task rejects with the cancellation at once. */
+  #refusedIfCancelled<O extends { reject(error: unknown): void }>(op: O): O {
     if (this.#error?.code === 'cancelled') op.reject(this.#error);
     return op;
   }

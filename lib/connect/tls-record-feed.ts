@@ -16,6 +16,7 @@
 import { Duplex } from 'node:stream';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import { ReadBuffer } from '../read-buffer.js';
 
 /** TLS record header: type (1), legacy version (2), length (2). */
 const RECORD_HEADER_BYTES = 5;
@@ -25,8 +26,7 @@ const RAW_HIGH_WATER_BYTES = 64 * 1024;
 export class TlsRecordFeed extends Duplex {
   readonly #plain: net.Socket;
   /** Raw bytes from the TCP socket not yet handed to TLS. */
-  #raw: Buffer[] = [];
-  #rawLength = 0;
+  readonly #raw = new ReadBuffer();
   #secure: tls.TLSSocket | null = null;
   #pumping = false;
   /** The peer's close_notify went through: what is left in #raw is plaintext. */
@@ -71,13 +71,8 @@ export class TlsRecordFeed extends Duplex {
   /** Bytes the TCP socket read. Returns false to pause it until the feed has room again. */
   accept(chunk: Buffer): boolean {
     this.#raw.push(chunk);
-    this.#rawLength += chunk.length;
     this.#pump();
-    return this.#rawLength < RAW_HIGH_WATER_BYTES || this.#closeNotified;
-  }
-
-  get closeNotified(): boolean {
-    return this.#closeNotified;
+    return this.#raw.length < RAW_HIGH_WATER_BYTES || this.#closeNotified;
   }
 
   get plainEnded(): boolean {
@@ -100,10 +95,7 @@ export class TlsRecordFeed extends Duplex {
   /** Stops listening to the TCP socket; returns the plaintext that arrived behind close_notify. */
   detach(): Buffer[] {
     this.#unlisten();
-    const rest = this.#raw;
-    this.#raw = [];
-    this.#rawLength = 0;
-    return rest;
+    return this.#raw.drain();
   }
 
   #unlisten(): void {
@@ -155,7 +147,7 @@ export class TlsRecordFeed extends Duplex {
       this.#endPushed = true;
       this.push(null);
     }
-    if (this.#rawLength < RAW_HIGH_WATER_BYTES && this.#plain.isPaused() && !this.#detached) this.#plain.resume();
+    if (this.#raw.length < RAW_HIGH_WATER_BYTES && this.#plain.isPaused() && !this.#detached) this.#plain.resume();
   }
 
   readonly #afterRecord = (): void => {
@@ -179,39 +171,9 @@ export class TlsRecordFeed extends Duplex {
 
   /** The next whole record from #raw, or null if it has not all arrived. */
   #takeRecord(): Buffer | null {
-    if (this.#rawLength < RECORD_HEADER_BYTES) return null;
-    const header = this.#peek(RECORD_HEADER_BYTES);
-    const size = RECORD_HEADER_BYTES + header.readUInt16BE(3);
-    if (this.#rawLength < size) return null;
-    return this.#take(size);
-  }
-
-  #peek(count: number): Buffer {
-    const first = this.#raw[0]!;
-    return first.length >= count ? first : Buffer.concat(this.#raw, count);
-  }
-
-  #take(count: number): Buffer {
-    this.#rawLength -= count;
-    const first = this.#raw[0]!;
-    if (first.length > count) {
-      this.#raw[0] = first.subarray(count);
-      return first.subarray(0, count);
-    }
-    if (first.length === count) {
-      this.#raw.shift();
-      return first;
-    }
-    const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    while (filled < count) {
-      const chunk = this.#raw[0]!;
-      const part = Math.min(chunk.length, count - filled);
-      chunk.copy(out, filled, 0, part);
-      filled += part;
-      if (part === chunk.length) this.#raw.shift();
-      else this.#raw[0] = chunk.subarray(part);
-    }
-    return out;
+    const raw = this.#raw;
+    if (raw.length < RECORD_HEADER_BYTES) return null;
+    const size = RECORD_HEADER_BYTES + ((raw.byteAt(3) << 8) | raw.byteAt(4));
+    return raw.length < size ? null : raw.takeExactly(size);
   }
 }
