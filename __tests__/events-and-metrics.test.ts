@@ -1,3 +1,4 @@
+import { once, getEventListeners, setMaxListeners } from 'node:events';
 import { describe, expect, test } from '@jest/globals';
 import { Session, StreamTaskProgressEvent, type StreamTask, type StreamTaskDelegate } from '../lib/index.js';
 import { useLoopback } from './helpers/fixture.js';
@@ -78,6 +79,38 @@ describe('events and the delegate', () => {
     const last = events.at(-1)!;
     expect(last.countOfBytesSent).toBe(16_000);
     expect(last.countOfBytesReceived).toBe(0);
+  });
+});
+
+describe('a task is an EventTarget whose listener tables are made on first use', () => {
+  test("Node's EventTarget helpers work on a task that never had a listener", async () => {
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
+    expect(task).toBeInstanceOf(EventTarget);
+    // No listener, no tables (the memory of an idle task); Node's helpers still see an EventTarget.
+    expect(Object.getOwnPropertySymbols(task)).toEqual([]);
+    expect(getEventListeners(task, 'open')).toEqual([]);
+    task.removeEventListener('open', () => {});
+    setMaxListeners(3, task);
+    const listeners = Array.from({ length: 3 }, () => () => {});
+    for (const listener of listeners) task.addEventListener('statechange', listener);
+    expect(getEventListeners(task, 'statechange')).toEqual(listeners);
+    const opened = once(task, 'open');
+    task.resume();
+    const [event] = (await opened) as [Event];
+    expect(event.target).toBe(task);
+    expect(event.currentTarget).toBe(null); // after dispatch, as for any EventTarget
+  });
+
+  test('a dispatch of your own reaches listeners, with the task as its target', () => {
+    const task = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
+    const fresh = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
+    const targets: unknown[] = [];
+    task.addEventListener('custom', (event) => targets.push(event.target));
+    expect(task.dispatchEvent(new Event('custom'))).toBe(true);
+    expect(fresh.dispatchEvent(new Event('custom'))).toBe(true);
+    expect(targets).toEqual([task]);
+    task.cancel();
+    fresh.cancel();
   });
 });
 

@@ -45,6 +45,7 @@ import {
   type StreamTaskEventMap,
 } from './events.js';
 import { Lane, Later } from './lane.js';
+import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { MetricsRecorder } from './metrics.js';
 import { settleLayout } from './settle-layout.js';
 import { currentTick } from './tick.js';
@@ -138,7 +139,7 @@ const LINE_FEED = new Uint8Array([0x0a]);
  * await task.closeWrite();
  * ```
  */
-export class StreamTask extends EventTarget {
+export class StreamTask extends TaskEventTarget {
   /** Unique among the tasks of its session. */
   readonly taskIdentifier: number;
   /** A label of your own. */
@@ -911,7 +912,7 @@ export class StreamTask extends EventTarget {
       metrics.negotiatedTLSProtocolVersion = info.protocol;
       metrics.negotiatedTLSCipherSuite = info.cipher;
       this.#updateFlow();
-      this.dispatchEvent(new StreamTaskSecureEvent(info));
+      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
       this.#callDelegate('didSecureConnection', info);
       return info;
     } catch (error) {
@@ -942,7 +943,7 @@ export class StreamTask extends EventTarget {
     this.#afterEnqueued(op, () => {
       const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
       op.resolve(streams);
-      this.dispatchEvent(new StreamTaskStreamsEvent(streams));
+      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskStreamsEvent(streams));
       this.#callDelegate('didBecomeStreams', streams);
     });
     return op.promise;
@@ -1208,7 +1209,7 @@ export class StreamTask extends EventTarget {
     this.#targetIndex = 0;
     if (!this.#waitingAnnounced) {
       this.#waitingAnnounced = true;
-      this.dispatchEvent(new Event('waitingforconnectivity'));
+      if (mayHaveListeners(this)) this.dispatchEvent(new Event('waitingforconnectivity'));
       this.#callDelegate('taskIsWaitingForConnectivity');
     }
     const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.#retries++);
@@ -1312,7 +1313,7 @@ export class StreamTask extends EventTarget {
     this.#writeLane.open();
     this.#watchRoute();
     this.#opened.resolve(info);
-    this.dispatchEvent(new Event('open'));
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
     this.#callDelegate('didOpen', info);
   }
 
@@ -1466,7 +1467,7 @@ export class StreamTask extends EventTarget {
     this.#onComplete(this);
     const metrics = this.metrics;
     this.#callDelegate('didFinishCollectingMetrics', metrics);
-    this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
     this.#callDelegate('didCompleteWithError', error);
   }
 
@@ -1510,21 +1511,21 @@ export class StreamTask extends EventTarget {
   #setState(state: StreamTaskState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.dispatchEvent(new Event('statechange'));
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('statechange'));
     this.#callDelegate('didChangeState', state);
   }
 
   #announceReadClosed(): void {
     if (this.#readClosedAnnounced) return;
     this.#readClosedAnnounced = true;
-    this.dispatchEvent(new Event('readclosed'));
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('readclosed'));
     this.#callDelegate('readClosed');
   }
 
   #announceWriteClosed(): void {
     if (this.#writeClosedAnnounced) return;
     this.#writeClosedAnnounced = true;
-    this.dispatchEvent(new Event('writeclosed'));
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('writeclosed'));
     this.#callDelegate('writeClosed');
   }
 
@@ -1558,7 +1559,7 @@ export class StreamTask extends EventTarget {
     const address = this.#metrics.localAddress;
     if (!this.#betterRouteWanted || this.#unwatchRoute !== undefined || address === null || this.#finishing) return;
     this.#unwatchRoute = watchLocalAddress(address, () => {
-      this.dispatchEvent(new Event('betterroute'));
+      if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
       this.#callDelegate('betterRouteDiscovered');
     });
   }
@@ -1579,7 +1580,7 @@ export class StreamTask extends EventTarget {
     if (sent === this.#progressSent && received === this.#progressReceived) return;
     this.#progressSent = sent;
     this.#progressReceived = received;
-    this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
+    if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
     this.#callDelegate('didUpdateProgress', sent, received);
   }
 }
