@@ -111,6 +111,29 @@ export interface DelimitedReadOptions extends OperationOptions {
   maxLength?: number;
 }
 
+/** Bits of StreamTask#flags. */
+const SECURED = 1 << 0;
+const STOPPABLE = 1 << 1;
+const STOPPING_TLS = 1 << 2;
+const SOCKET_CLOSED = 1 << 3;
+const STARTED = 1 << 4;
+const CONNECTED = 1 << 5;
+const READING = 1 << 6;
+const FINISHING = 1 << 7;
+const EOF_RECEIVED = 1 << 8;
+const EOF_DELIVERED = 1 << 9;
+const READ_CLOSING = 1 << 10;
+const READ_CLOSED = 1 << 11;
+const READ_CLOSED_ANNOUNCED = 1 << 12;
+const WRITE_CLOSED_ANNOUNCED = 1 << 13;
+const WRITE_CLOSING = 1 << 14;
+const WRITE_CLOSED = 1 << 15;
+const CAPTURED = 1 << 16;
+const WAITING_ANNOUNCED = 1 << 17;
+const PROGRESS_WANTED = 1 << 18;
+const BETTER_ROUTE_WANTED = 1 << 19;
+const withBit = (flags: number, bit: number, on: boolean): number => (on ? flags | bit : flags & ~bit);
+
 /** A socket of a task names its task, for the listeners all tasks share. */
 const TASK = Symbol('streamtask.task');
 type TaskSocket = net.Socket & { [TASK]?: StreamTask };
@@ -162,34 +185,63 @@ export class StreamTask extends TaskEventTarget {
   /** A service's SRV targets, in the order to try them, and the one being tried. */
   #targets: ServiceTarget[] | null = null;
   #targetIndex = 0;
-  /** Secure, or becoming so (set when startSecureConnection() is called, cleared by stop). */
-  #secured = false;
-  /** The secure connection was made with `allowStop`, so stopSecureConnection() can undo it. */
-  #stoppable = false;
   /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
   #recordFeed: TlsRecordFeed | null = null;
+
+  /**
+   * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
+   * each); read and written through the accessors below as if they were fields.
+   */
+  #flags = READING;
+  /** Secure, or becoming so (set when startSecureConnection() is called, cleared by stop). */
+  get #secured(): boolean { return (this.#flags & SECURED) !== 0; }
+  set #secured(on: boolean) { this.#flags = withBit(this.#flags, SECURED, on); }
+  /** The secure connection was made with `allowStop`, so stopSecureConnection() can undo it. */
+  get #stoppable(): boolean { return (this.#flags & STOPPABLE) !== 0; }
+  set #stoppable(on: boolean) { this.#flags = withBit(this.#flags, STOPPABLE, on); }
   /** stopSecureConnection() is waiting for the peer's close_notify: read on past readBufferSize. */
-  #stoppingTls = false;
-  #socketClosed = false;
-  #started = false;
-  #connected = false;
+  get #stoppingTls(): boolean { return (this.#flags & STOPPING_TLS) !== 0; }
+  set #stoppingTls(on: boolean) { this.#flags = withBit(this.#flags, STOPPING_TLS, on); }
+  get #socketClosed(): boolean { return (this.#flags & SOCKET_CLOSED) !== 0; }
+  set #socketClosed(on: boolean) { this.#flags = withBit(this.#flags, SOCKET_CLOSED, on); }
+  get #started(): boolean { return (this.#flags & STARTED) !== 0; }
+  set #started(on: boolean) { this.#flags = withBit(this.#flags, STARTED, on); }
+  get #connected(): boolean { return (this.#flags & CONNECTED) !== 0; }
+  set #connected(on: boolean) { this.#flags = withBit(this.#flags, CONNECTED, on); }
   /** Whether the socket is reading (Node starts reading once connected). */
-  #reading = true;
+  get #reading(): boolean { return (this.#flags & READING) !== 0; }
+  set #reading(on: boolean) { this.#flags = withBit(this.#flags, READING, on); }
   /** Tearing down: the task completes when the socket has closed. */
-  #finishing = false;
+  get #finishing(): boolean { return (this.#flags & FINISHING) !== 0; }
+  set #finishing(on: boolean) { this.#flags = withBit(this.#flags, FINISHING, on); }
+  get #eofReceived(): boolean { return (this.#flags & EOF_RECEIVED) !== 0; }
+  set #eofReceived(on: boolean) { this.#flags = withBit(this.#flags, EOF_RECEIVED, on); }
+  get #eofDelivered(): boolean { return (this.#flags & EOF_DELIVERED) !== 0; }
+  set #eofDelivered(on: boolean) { this.#flags = withBit(this.#flags, EOF_DELIVERED, on); }
+  get #readClosing(): boolean { return (this.#flags & READ_CLOSING) !== 0; }
+  set #readClosing(on: boolean) { this.#flags = withBit(this.#flags, READ_CLOSING, on); }
+  get #readClosed(): boolean { return (this.#flags & READ_CLOSED) !== 0; }
+  set #readClosed(on: boolean) { this.#flags = withBit(this.#flags, READ_CLOSED, on); }
+  get #readClosedAnnounced(): boolean { return (this.#flags & READ_CLOSED_ANNOUNCED) !== 0; }
+  set #readClosedAnnounced(on: boolean) { this.#flags = withBit(this.#flags, READ_CLOSED_ANNOUNCED, on); }
+  get #writeClosedAnnounced(): boolean { return (this.#flags & WRITE_CLOSED_ANNOUNCED) !== 0; }
+  set #writeClosedAnnounced(on: boolean) { this.#flags = withBit(this.#flags, WRITE_CLOSED_ANNOUNCED, on); }
+  get #writeClosing(): boolean { return (this.#flags & WRITE_CLOSING) !== 0; }
+  set #writeClosing(on: boolean) { this.#flags = withBit(this.#flags, WRITE_CLOSING, on); }
+  get #writeClosed(): boolean { return (this.#flags & WRITE_CLOSED) !== 0; }
+  set #writeClosed(on: boolean) { this.#flags = withBit(this.#flags, WRITE_CLOSED, on); }
+  /** captureStreams() was called: the task's own reads, writes and closes are refused. */
+  get #captured(): boolean { return (this.#flags & CAPTURED) !== 0; }
+  set #captured(on: boolean) { this.#flags = withBit(this.#flags, CAPTURED, on); }
+  get #waitingAnnounced(): boolean { return (this.#flags & WAITING_ANNOUNCED) !== 0; }
+  set #waitingAnnounced(on: boolean) { this.#flags = withBit(this.#flags, WAITING_ANNOUNCED, on); }
+  get #progressWanted(): boolean { return (this.#flags & PROGRESS_WANTED) !== 0; }
+  set #progressWanted(on: boolean) { this.#flags = withBit(this.#flags, PROGRESS_WANTED, on); }
+  get #betterRouteWanted(): boolean { return (this.#flags & BETTER_ROUTE_WANTED) !== 0; }
+  set #betterRouteWanted(on: boolean) { this.#flags = withBit(this.#flags, BETTER_ROUTE_WANTED, on); }
 
   readonly #buffer = new ReadBuffer();
   #reader: Reader | null = null;
-  #eofReceived = false;
-  #eofDelivered = false;
-  #readClosing = false;
-  #readClosed = false;
-  #readClosedAnnounced = false;
-  #writeClosedAnnounced = false;
-  #writeClosing = false;
-  #writeClosed = false;
-  /** captureStreams() was called: the task's own reads, writes and closes are refused. */
-  #captured = false;
   #closeReadPromise: Promise<void> | null = null;
   #closeWritePromise: Promise<void> | null = null;
 
@@ -212,13 +264,10 @@ export class StreamTask extends TaskEventTarget {
   #connectTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retries = 0;
-  #waitingAnnounced = false;
   #resourceTimer: NodeJS.Timeout | undefined;
   #signal: AbortSignalLike | undefined;
   #onSignalAbort: (() => void) | undefined;
   readonly #delegate: StreamTaskDelegate<StreamTask> | undefined;
-  #progressWanted = false;
-  #betterRouteWanted = false;
   #unwatchRoute: (() => void) | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #progressSent = 0;
