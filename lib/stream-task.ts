@@ -853,14 +853,14 @@ export class StreamTask extends TaskEventTarget {
     this.#stoppable = false;
     const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#pending);
     this.#afterEnqueued(op, async () => {
-      await this.#downgrade(this.#configuration.timeoutIntervalForRequest);
+      await this.#downgrade(this.#configuration.timeoutIntervalForRequest, op.promise);
       op.resolve();
     });
     return op.promise;
   }
 
   /** Exchanges close_notify, then makes the TCP socket the task's again; on failure the task fails. */
-  async #downgrade(timeout: number): Promise<void> {
+  async #downgrade(timeout: number, stop: Promise<void>): Promise<void> {
     const context = this.#context('stopSecureConnection');
     const secureSocket = this.#socket as tls.TLSSocket;
     const plain = this.#plainSocket!;
@@ -886,7 +886,10 @@ export class StreamTask extends TaskEventTarget {
         })
         : null;
       const exchanged = Promise.all([answered, sent]);
-      await (limit === null ? exchanged : Promise.race([exchanged, limit]));
+      // A cancel rejects the stop itself: the wait (and its timer) ends with it, not when the
+      // socket's close reaches the feed.
+      const interrupted = stop.then(() => {}, (error: unknown) => Promise.reject(error));
+      await Promise.race(limit === null ? [exchanged, interrupted] : [exchanged, limit, interrupted]);
     } catch (error) {
       secureSocket.destroy();
       const failure = error instanceof StreamTaskError ? error
