@@ -256,8 +256,15 @@ export class StreamTask extends TaskEventTarget {
   /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
   #wroteInTick = -1;
 
-  readonly #opened = new Deferred<ConnectionInfo>();
-  readonly #closed = new Deferred<void>();
+  /**
+   * `opened` and `closed`: nothing until asked (most tasks never ask for `closed`), a Deferred
+   * while asked and undecided, then only its promise. What they settle to is the task's state
+   * (#openedInfo, #error, #state), so nothing needs keeping for them before they are asked.
+   */
+  #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
+  #closed: Deferred<void> | Promise<void> | null = null;
+  /** What `opened` resolves with, once the connection is open (before any failure). */
+  #openedInfo: ConnectionInfo | null = null;
   #countOfBytesSent = 0;
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
@@ -402,7 +409,9 @@ export class StreamTask extends TaskEventTarget {
 
   /** Resolves when the connection is open; rejects if it never opens. Never unhandled. */
   get opened(): Promise<ConnectionInfo> {
-    return this.#opened.promise;
+    const slot = this.#opened instanceof Promise ? this.#opened : this.#decideOpened(this.#opened ?? new Deferred());
+    this.#opened = slot;
+    return slot instanceof Promise ? slot : slot.promise;
   }
 
   /**
@@ -410,7 +419,30 @@ export class StreamTask extends TaskEventTarget {
    * task's error on failure or cancel. Never unhandled.
    */
   get closed(): Promise<void> {
-    return this.#closed.promise;
+    const slot = this.#closed instanceof Promise ? this.#closed : this.#decideClosed(this.#closed ?? new Deferred());
+    this.#closed = slot;
+    return slot instanceof Promise ? slot : slot.promise;
+  }
+
+  /** Settles `opened` if the task's state decides it; once settled, only the promise is kept. */
+  #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
+    if (this.#openedInfo !== null) opened.resolve(this.#openedInfo);
+    else if (this.#error !== null) opened.reject(this.#error);
+    else if (this.#state === 'completed') opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+    return opened.settled ? opened.promise : opened;
+  }
+
+  #decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
+    if (this.#state !== 'completed') return closed;
+    if (this.#error !== null) closed.reject(this.#error);
+    else closed.resolve();
+    return closed.promise;
+  }
+
+  /** The task's state changed in a way that may decide `opened` or `closed`: settle them if asked. */
+  #decideResults(): void {
+    if (this.#opened instanceof Deferred) this.#opened = this.#decideOpened(this.#opened);
+    if (this.#closed instanceof Deferred) this.#closed = this.#decideClosed(this.#closed);
   }
 
   /** Timing and counts, under Foundation's `URLSessionTaskTransactionMetrics` names. */
@@ -458,7 +490,7 @@ export class StreamTask extends TaskEventTarget {
     for (const op of [...this.#pendingReads.toArray(), ...this.#pending.toArray()]) op.interrupt(error);
     this.#readLane.clear();
     this.#writeLane.clear();
-    this.#opened.reject(error);
+    this.#decideResults();
     this.#wakeReader();
     if (reset && this.#socket !== null && !this.#socket.destroyed) this.#socket.resetAndDestroy();
     this.#teardown();
@@ -467,7 +499,7 @@ export class StreamTask extends TaskEventTarget {
   /** Cancels the task unless it already completed, and waits for its socket to close. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#state !== 'completed') this.cancel();
-    await this.#closed.promise.catch(() => {});
+    await this.closed.catch(() => {});
   }
 
   // ---- Reading --------------------------------------------------------------------------------
@@ -1364,7 +1396,8 @@ export class StreamTask extends TaskEventTarget {
     this.#readLane.open();
     this.#writeLane.open();
     this.#watchRoute();
-    this.#opened.resolve(info);
+    this.#openedInfo = info;
+    this.#decideResults();
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
     this.#callDelegate('didOpen', info);
   }
@@ -1459,7 +1492,7 @@ export class StreamTask extends TaskEventTarget {
     this.#finishing = true;
     for (const op of this.#pending.toArray()) op.interrupt(error);
     this.#writeLane.clear();
-    this.#opened.reject(error);
+    this.#decideResults();
     this.#wakeReader();
     this.#readLane.open();
     if (this.#connected) {
@@ -1513,9 +1546,7 @@ export class StreamTask extends TaskEventTarget {
     const error = this.#error;
     this.#emitProgress();
     this.#setState('completed');
-    if (error !== null) this.#closed.reject(error);
-    else this.#closed.resolve();
-    this.#opened.reject(error ?? invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+    this.#decideResults();
     this.#onComplete(this);
     const metrics = this.metrics;
     this.#callDelegate('didFinishCollectingMetrics', metrics);
