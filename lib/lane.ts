@@ -13,6 +13,7 @@
  * finished one wakes, finds the lane idle and takes the fast path too.
  */
 import PQueue from 'p-queue';
+import { PendingList } from './operation.js';
 
 /** Who is told when a completion finishes: a function, or an object (no closure to allocate). */
 export type FinishListener = (() => void) | { stepFinished(): void };
@@ -71,13 +72,40 @@ function toPromise(result: StepResult): Promise<unknown> | undefined {
 
 const noop = (): void => {};
 
-export class Lane {
+/** Bits of Lane#flags. */
+const OPEN = 1;
+const STEPPING = 2;
+const RUNNING = 4;
+
+/**
+ * A lane is also the list of its side's pending operations (PendingList: the head of a list
+ * threaded through them), so a task carries no list objects of its own.
+ */
+export class Lane extends PendingList {
   /** Made on first need: most operations take the fast path, and an idle task stays small. */
   #pQueue: PQueue | undefined;
-  #open = false;
-  #stepping = false;
-  /** A fast-path step still running; p-queue is paused until it finishes. */
-  #running = false;
+  /** OPEN, STEPPING (a fast-path step is running synchronously), RUNNING (a fast-path step still finishing; p-queue is paused until then). */
+  #flags = 0;
+
+  get #open(): boolean {
+    return (this.#flags & OPEN) !== 0;
+  }
+
+  get #stepping(): boolean {
+    return (this.#flags & STEPPING) !== 0;
+  }
+
+  set #stepping(on: boolean) {
+    this.#flags = on ? this.#flags | STEPPING : this.#flags & ~STEPPING;
+  }
+
+  get #running(): boolean {
+    return (this.#flags & RUNNING) !== 0;
+  }
+
+  set #running(on: boolean) {
+    this.#flags = on ? this.#flags | RUNNING : this.#flags & ~RUNNING;
+  }
 
   /** Nothing queued, nothing running, and the lane is open. */
   get idle(): boolean {
@@ -96,7 +124,7 @@ export class Lane {
   /** Starts running steps (the connection is open). Steps submitted before wait until then. */
   open(): void {
     if (this.#open) return;
-    this.#open = true;
+    this.#flags |= OPEN;
     if (!this.#running) this.#pQueue?.start();
   }
 

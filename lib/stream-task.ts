@@ -50,7 +50,7 @@ import { MetricsRecorder } from './metrics.js';
 import { settleLayout } from './settle-layout.js';
 import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
-import { Operation, PendingList } from './operation.js';
+import { Operation, type PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
 import {
@@ -245,12 +245,10 @@ export class StreamTask extends TaskEventTarget {
   #closeReadPromise: Promise<void> | null = null;
   #closeWritePromise: Promise<void> | null = null;
 
+  /** The read lane; also the list of pending reads (on failure they may still take bytes that had arrived). */
   readonly #readLane = new Lane();
+  /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
   readonly #writeLane = new Lane();
-  /** Pending operations that fail with the task (writes, closes). */
-  readonly #pending = new PendingList();
-  /** Pending reads: on failure they may still take bytes that had arrived. */
-  readonly #pendingReads = new PendingList();
   /** The batch of writes still taking more (see #enqueueWrite). */
   #openBatch: WriteBatch | null = null;
   /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
@@ -299,10 +297,10 @@ export class StreamTask extends TaskEventTarget {
       return this.task.#error;
     }
     get pendingReads(): PendingList {
-      return this.task.#pendingReads;
+      return this.task.#readLane;
     }
     get pending(): PendingList {
-      return this.task.#pending;
+      return this.task.#writeLane;
     }
     deliveredEOF(): void {
       this.task.#deliveredEOF();
@@ -487,7 +485,7 @@ export class StreamTask extends TaskEventTarget {
     this.#finishing = true;
     this.#setState('canceling');
     this.#buffer.clear();
-    for (const op of [...this.#pendingReads.toArray(), ...this.#pending.toArray()]) op.interrupt(error);
+    for (const op of [...this.#readLane.toArray(), ...this.#writeLane.toArray()]) op.interrupt(error);
     this.#readLane.clear();
     this.#writeLane.clear();
     this.#decideResults();
@@ -677,7 +675,7 @@ export class StreamTask extends TaskEventTarget {
     if (this.#error !== null) return this.#rejected(this.#error);
     if (this.#captured) return this.#rejected(this.#capturedError('closeRead'));
     this.#readClosing = true;
-    const op = this.#operation<void>('closeRead', 0, undefined, this.#pending);
+    const op = this.#operation<void>('closeRead', 0, undefined, this.#writeLane);
     this.#readLane.submit(() => {
       if (op.settled) return true;
       this.#closeReadSide();
@@ -796,7 +794,7 @@ export class StreamTask extends TaskEventTarget {
     const refusal = this.#writeRefusal('closeWrite');
     if (refusal !== null) return this.#rejected(refusal);
     this.#writeClosing = true;
-    const op = this.#operation<void>('closeWrite', 0, undefined, this.#pending);
+    const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
     this.#openBatch = null;
     this.#writeLane.submit(() => {
       if (op.settled) return true;
@@ -845,7 +843,7 @@ export class StreamTask extends TaskEventTarget {
     }
     this.#secured = true;
     this.#stoppable = settings.allowStop === true;
-    const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#pending);
+    const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#writeLane);
     this.#afterEnqueued(op, async () => {
       op.resolve(await this.#upgrade(settings, this.#configuration.timeoutIntervalForRequest));
     });
@@ -883,7 +881,7 @@ export class StreamTask extends TaskEventTarget {
     }
     this.#secured = false;
     this.#stoppable = false;
-    const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#pending);
+    const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#writeLane);
     this.#afterEnqueued(op, async () => {
       await this.#downgrade(this.#configuration.timeoutIntervalForRequest, op.promise);
       op.resolve();
@@ -1023,7 +1021,7 @@ export class StreamTask extends TaskEventTarget {
     if (this.#error !== null) return this.#rejected(this.#error);
     if (this.#captured) return this.#rejected(this.#capturedError('captureStreams'));
     this.#captured = true;
-    const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#pending);
+    const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#writeLane);
     this.#afterEnqueued(op, () => {
       const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
       op.resolve(streams);
@@ -1103,12 +1101,12 @@ export class StreamTask extends TaskEventTarget {
       write: (bytes) => {
         if (this.#error !== null) return Promise.reject(this.#error);
         if (this.#writeClosed) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
-        const op = this.#operation<void>('write', 0, undefined, this.#pending);
+        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
         this.#socketWrite(this.#socket!, bytes, op);
         return op.promise;
       },
       closeWrite: () => {
-        const op = this.#operation<void>('closeWrite', 0, undefined, this.#pending);
+        const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
         if (this.#error !== null) op.reject(this.#error);
         else this.#endWrite(op);
         return op.promise;
@@ -1376,7 +1374,7 @@ export class StreamTask extends TaskEventTarget {
       port: target.port,
       context: (operation) => this.#context(operation),
       write: (bytes) => {
-        const op = this.#operation<void>('write', 0, undefined, this.#pending);
+        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
         if (this.#error !== null) op.reject(this.#error);
         else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
         return op.promise;
@@ -1490,7 +1488,7 @@ export class StreamTask extends TaskEventTarget {
     if (this.#finishing || this.#state === 'completed') return;
     this.#error = error;
     this.#finishing = true;
-    for (const op of this.#pending.toArray()) op.interrupt(error);
+    for (const op of this.#writeLane.toArray()) op.interrupt(error);
     this.#writeLane.clear();
     this.#decideResults();
     this.#wakeReader();
