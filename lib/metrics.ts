@@ -1,11 +1,17 @@
 /**
  * Records a task's timeline and counts; `snapshot()` is what `task.metrics` returns. Times are
- * kept as milliseconds since the epoch (`Date.now()`) and become Dates only in a snapshot: a
- * number is smaller than a Date, and most tasks never ask.
+ * kept as milliseconds since this module loaded (`metricsTime()`) and become Dates only in a
+ * snapshot: a small integer lives in the field itself, where a Date or a time since 1970 would be
+ * an object of its own, and most tasks never ask.
  */
-import type { TaskMetrics } from './types.js';
+import type { ConnectionInfo, TaskMetrics } from './types.js';
 
-const dateOf = (time: number | null): Date | null => (time === null ? null : new Date(time));
+const EPOCH = Date.now();
+
+/** Now, as MetricsRecorder keeps times. */
+export const metricsTime = (): number => Date.now() - EPOCH;
+
+const dateOf = (time: number | null): Date | null => (time === null ? null : new Date(EPOCH + time));
 
 export class MetricsRecorder {
   fetchStartDate: number | null = null;
@@ -15,10 +21,8 @@ export class MetricsRecorder {
   connectEndDate: number | null = null;
   secureConnectionStartDate: number | null = null;
   secureConnectionEndDate: number | null = null;
-  localAddress: string | null = null;
-  localPort: number | null = null;
-  remoteAddress: string | null = null;
-  remotePort: number | null = null;
+  /** The connection's addresses, once connected (the object `opened` resolves with). */
+  connection: ConnectionInfo | null = null;
   negotiatedTLSProtocolVersion: string | null = null;
   negotiatedTLSCipherSuite: string | null = null;
   isProxyConnection = false;
@@ -34,10 +38,10 @@ export class MetricsRecorder {
       secureConnectionEndDate: dateOf(this.secureConnectionEndDate),
       countOfBytesSent,
       countOfBytesReceived,
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
+      localAddress: this.connection?.localAddress ?? null,
+      localPort: this.connection?.localPort ?? null,
+      remoteAddress: this.connection?.remoteAddress ?? null,
+      remotePort: this.connection?.remotePort ?? null,
       negotiatedTLSProtocolVersion: this.negotiatedTLSProtocolVersion,
       negotiatedTLSCipherSuite: this.negotiatedTLSCipherSuite,
       isProxyConnection: this.isProxyConnection,

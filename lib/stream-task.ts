@@ -46,7 +46,7 @@ import {
 } from './events.js';
 import { Lane, Later } from './lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
-import { MetricsRecorder } from './metrics.js';
+import { MetricsRecorder, metricsTime } from './metrics.js';
 import { settleLayout } from './settle-layout.js';
 import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
@@ -972,7 +972,7 @@ export class StreamTask extends TaskEventTarget {
         throw error;
       }
     }
-    this.#metrics.secureConnectionStartDate = Date.now();
+    this.#metrics.secureConnectionStartDate = metricsTime();
     // The TLS engine must read the handshake even if our buffer had paused the socket.
     this.#reading = true;
     const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
@@ -990,7 +990,7 @@ export class StreamTask extends TaskEventTarget {
       socket.on('data', StreamTask.#onSecureData);
       this.#secured = true;
       const metrics = this.#metrics;
-      metrics.secureConnectionEndDate = Date.now();
+      metrics.secureConnectionEndDate = metricsTime();
       metrics.negotiatedTLSProtocolVersion = info.protocol;
       metrics.negotiatedTLSCipherSuite = info.cipher;
       this.#updateFlow();
@@ -1164,7 +1164,7 @@ export class StreamTask extends TaskEventTarget {
 
   #start(): void {
     const config = this.#configuration;
-    const now = Date.now();
+    const now = metricsTime();
     this.#metrics.fetchStartDate = now;
     if (config.timeoutIntervalForResource > 0) {
       const error = timedOutError(this.#context('task'), config.timeoutIntervalForResource, 'the resource time limit ran out');
@@ -1213,7 +1213,7 @@ export class StreamTask extends TaskEventTarget {
     socket.on('data', StreamTask.#onTcpData);
     // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
-      const looked = Date.now();
+      const looked = metricsTime();
       this.#metrics.domainLookupEndDate = looked;
       this.#metrics.connectStartDate = looked;
     };
@@ -1313,7 +1313,7 @@ export class StreamTask extends TaskEventTarget {
   #onConnect(socket: net.Socket): void {
     this.#connected = true;
     const metrics = this.#metrics;
-    metrics.connectEndDate = Date.now();
+    metrics.connectEndDate = metricsTime();
     if (metrics.domainLookupEndDate === null) {
       // An address literal: no lookup took place.
       metrics.domainLookupStartDate = null;
@@ -1325,10 +1325,7 @@ export class StreamTask extends TaskEventTarget {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
     };
-    metrics.localAddress = info.localAddress;
-    metrics.localPort = info.localPort;
-    metrics.remoteAddress = info.remoteAddress;
-    metrics.remotePort = info.remotePort;
+    metrics.connection = info;
     this.#updateFlow();
     if (this.#tlsAtStart === null && this.#route === null) {
       this.#opening(info);
@@ -1637,7 +1634,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
   #watchRoute(): void {
-    const address = this.#metrics.localAddress;
+    const address = this.#metrics.connection?.localAddress ?? null;
     if (!this.#betterRouteWanted || this.#unwatchRoute !== undefined || address === null || this.#finishing) return;
     this.#unwatchRoute = watchLocalAddress(address, () => {
       if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
