@@ -111,6 +111,37 @@ export interface DelimitedReadOptions extends OperationOptions {
   maxLength?: number;
 }
 
+/**
+ * What most tasks never use (a proxy route, a service, TLS from the start, a delegate, a signal,
+ * retries, progress, the TLS record feed…), kept apart so that a plain task carries one field
+ * for all of it; StreamTask reads and writes it through private accessors as if it were its own.
+ */
+class Seldom {
+  /** The TCP socket under a TLS one (destroyed with it). */
+  plainSocket: net.Socket | null = null;
+  tlsAtStart: TLSOptions | null = null;
+  route: Route | null = null;
+  service: ServiceDescriptor | null = null;
+  resolver: dns.promises.Resolver | null = null;
+  /** A service's SRV targets, in the order to try them, and the one being tried. */
+  targets: ServiceTarget[] | null = null;
+  targetIndex = 0;
+  /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
+  recordFeed: TlsRecordFeed | null = null;
+  closeReadPromise: Promise<void> | null = null;
+  closeWritePromise: Promise<void> | null = null;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+  retries = 0;
+  resourceTimer: NodeJS.Timeout | undefined = undefined;
+  signal: AbortSignalLike | undefined = undefined;
+  onSignalAbort: (() => void) | undefined = undefined;
+  delegate: StreamTaskDelegate<StreamTask> | undefined = undefined;
+  unwatchRoute: (() => void) | undefined = undefined;
+  progressTimer: NodeJS.Timeout | undefined = undefined;
+  progressSent = 0;
+  progressReceived = 0;
+}
+
 /** Bits of StreamTask#flags. */
 const SECURED = 1 << 0;
 const STOPPABLE = 1 << 1;
@@ -176,17 +207,6 @@ export class StreamTask extends TaskEventTarget {
   #error: StreamTaskError | null = null;
 
   #socket: net.Socket | null = null;
-  /** The TCP socket under a TLS one (destroyed with it). */
-  #plainSocket: net.Socket | null = null;
-  readonly #tlsAtStart: TLSOptions | null;
-  readonly #route: Route | null;
-  readonly #service: ServiceDescriptor | null;
-  readonly #resolver: dns.promises.Resolver | null;
-  /** A service's SRV targets, in the order to try them, and the one being tried. */
-  #targets: ServiceTarget[] | null = null;
-  #targetIndex = 0;
-  /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
-  #recordFeed: TlsRecordFeed | null = null;
 
   /**
    * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
@@ -240,10 +260,55 @@ export class StreamTask extends TaskEventTarget {
   get #betterRouteWanted(): boolean { return (this.#flags & BETTER_ROUTE_WANTED) !== 0; }
   set #betterRouteWanted(on: boolean) { this.#flags = withBit(this.#flags, BETTER_ROUTE_WANTED, on); }
 
+  /** See Seldom: made the first time one of its fields leaves its default. */
+  #seldom: Seldom | null = null;
+
+  #seldomState(): Seldom {
+    return (this.#seldom ??= new Seldom());
+  }
+  get #plainSocket(): net.Socket | null { return this.#seldom?.plainSocket ?? null; }
+  set #plainSocket(value: net.Socket | null) { if (value !== null || this.#seldom !== null) this.#seldomState().plainSocket = value; }
+  get #tlsAtStart(): TLSOptions | null { return this.#seldom?.tlsAtStart ?? null; }
+  set #tlsAtStart(value: TLSOptions | null) { if (value !== null || this.#seldom !== null) this.#seldomState().tlsAtStart = value; }
+  get #route(): Route | null { return this.#seldom?.route ?? null; }
+  set #route(value: Route | null) { if (value !== null || this.#seldom !== null) this.#seldomState().route = value; }
+  get #service(): ServiceDescriptor | null { return this.#seldom?.service ?? null; }
+  set #service(value: ServiceDescriptor | null) { if (value !== null || this.#seldom !== null) this.#seldomState().service = value; }
+  get #resolver(): dns.promises.Resolver | null { return this.#seldom?.resolver ?? null; }
+  set #resolver(value: dns.promises.Resolver | null) { if (value !== null || this.#seldom !== null) this.#seldomState().resolver = value; }
+  get #targets(): ServiceTarget[] | null { return this.#seldom?.targets ?? null; }
+  set #targets(value: ServiceTarget[] | null) { if (value !== null || this.#seldom !== null) this.#seldomState().targets = value; }
+  get #targetIndex(): number { return this.#seldom?.targetIndex ?? 0; }
+  set #targetIndex(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().targetIndex = value; }
+  get #recordFeed(): TlsRecordFeed | null { return this.#seldom?.recordFeed ?? null; }
+  set #recordFeed(value: TlsRecordFeed | null) { if (value !== null || this.#seldom !== null) this.#seldomState().recordFeed = value; }
+  get #closeReadPromise(): Promise<void> | null { return this.#seldom?.closeReadPromise ?? null; }
+  set #closeReadPromise(value: Promise<void> | null) { if (value !== null || this.#seldom !== null) this.#seldomState().closeReadPromise = value; }
+  get #closeWritePromise(): Promise<void> | null { return this.#seldom?.closeWritePromise ?? null; }
+  set #closeWritePromise(value: Promise<void> | null) { if (value !== null || this.#seldom !== null) this.#seldomState().closeWritePromise = value; }
+  get #retryTimer(): NodeJS.Timeout | undefined { return this.#seldom?.retryTimer; }
+  set #retryTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().retryTimer = value; }
+  get #retries(): number { return this.#seldom?.retries ?? 0; }
+  set #retries(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().retries = value; }
+  get #resourceTimer(): NodeJS.Timeout | undefined { return this.#seldom?.resourceTimer; }
+  set #resourceTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().resourceTimer = value; }
+  get #signal(): AbortSignalLike | undefined { return this.#seldom?.signal; }
+  set #signal(value: AbortSignalLike | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().signal = value; }
+  get #onSignalAbort(): (() => void) | undefined { return this.#seldom?.onSignalAbort; }
+  set #onSignalAbort(value: (() => void) | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().onSignalAbort = value; }
+  get #delegate(): StreamTaskDelegate<StreamTask> | undefined { return this.#seldom?.delegate; }
+  set #delegate(value: StreamTaskDelegate<StreamTask> | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().delegate = value; }
+  get #unwatchRoute(): (() => void) | undefined { return this.#seldom?.unwatchRoute; }
+  set #unwatchRoute(value: (() => void) | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().unwatchRoute = value; }
+  get #progressTimer(): NodeJS.Timeout | undefined { return this.#seldom?.progressTimer; }
+  set #progressTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().progressTimer = value; }
+  get #progressSent(): number { return this.#seldom?.progressSent ?? 0; }
+  set #progressSent(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().progressSent = value; }
+  get #progressReceived(): number { return this.#seldom?.progressReceived ?? 0; }
+  set #progressReceived(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().progressReceived = value; }
+
   readonly #buffer = new ReadBuffer();
   #reader: Reader | null = null;
-  #closeReadPromise: Promise<void> | null = null;
-  #closeWritePromise: Promise<void> | null = null;
 
   /** The read lane; also the list of pending reads (on failure they may still take bytes that had arrived). */
   readonly #readLane = new Lane();
@@ -267,16 +332,6 @@ export class StreamTask extends TaskEventTarget {
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
   #connectTimer: NodeJS.Timeout | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retries = 0;
-  #resourceTimer: NodeJS.Timeout | undefined;
-  #signal: AbortSignalLike | undefined;
-  #onSignalAbort: (() => void) | undefined;
-  readonly #delegate: StreamTaskDelegate<StreamTask> | undefined;
-  #unwatchRoute: (() => void) | undefined;
-  #progressTimer: NodeJS.Timeout | undefined;
-  #progressSent = 0;
-  #progressReceived = 0;
 
   /**
    * The task as its reads and writes see it: one object whose methods live on its prototype,
