@@ -113,12 +113,12 @@ function variants(secure: boolean, size: number): Variant[] {
   ];
 }
 
-const tcpSize = Number(process.env.BENCH_BYTES ?? 2 * GiB);
+const tcpSize = Number(process.env.BENCH_BYTES ?? GiB);
 export const bulkReceive: Benchmark = {
   name: 'bulk-receive',
   description: `receive ${tcpSize / GiB} GiB over loopback`,
   unit: { label: 'GiB/s', scale: GiB },
-  rounds: 7,
+  rounds: 9,
   baseline: 'net.Socket data events',
   targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95, 'captureStreams readable': 0.9 },
   ahead: { 'captureStreams readable': ['Duplex.toWeb readable'] },

@@ -1,7 +1,7 @@
 /**
  * What every benchmark shares: the load server in its own process, rounds that rotate the order of
  * the variants (so none always runs first, on a cold or warm machine), medians, and ratios against
- * the raw-socket baseline measured in the same run.
+ * the raw-socket baseline measured in the same run, paired round by round.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,7 +103,7 @@ export const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-/** Runs every variant `rounds` times, rotating which goes first, and reports medians and ratios. */
+/** Runs every variant `rounds` times, rotating which goes first, and reports medians and paired ratios. */
 export async function runBenchmark(benchmark: Benchmark, server: Server, log: (line: string) => void): Promise<Result[]> {
   const rates = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
   const extras = new Map<string, Record<string, number>[]>();
@@ -119,12 +119,15 @@ export async function runBenchmark(benchmark: Benchmark, server: Server, log: (l
     }
     log(`  ${benchmark.name}: round ${round + 1}/${benchmark.rounds} done`);
   }
-  const baseline = median(rates.get(benchmark.baseline)!);
+  const baseline = rates.get(benchmark.baseline)!;
   return benchmark.variants.map((variant) => {
     const list = rates.get(variant.name)!;
     const rate = median(list);
     const target = benchmark.targets[variant.name] ?? null;
-    const ratio = variant.name === benchmark.baseline ? 1 : rate / baseline;
+    // Paired: each round's rate against the baseline's in the same round (seconds apart), then the
+    // median of those. The machine's speed drifts over minutes; a ratio of medians would carry the
+    // drift between rounds into the ratio, a paired ratio cancels it.
+    const ratio = variant.name === benchmark.baseline ? 1 : median(list.map((r, i) => r / baseline[i]!));
     const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => median(rates.get(other)!) > rate);
     const extraList = extras.get(variant.name);
     const result: Result = {
