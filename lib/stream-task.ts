@@ -142,6 +142,9 @@ class Seldom {
   progressReceived = 0;
 }
 
+/** What a task without a Seldom of its own reads (never written). */
+const SELDOM_DEFAULTS = new Seldom();
+
 /** Bits of StreamTask#flags. */
 const SECURED = 1 << 0;
 const STOPPABLE = 1 << 1;
@@ -263,49 +266,51 @@ export class StreamTask extends TaskEventTarget {
   /** See Seldom: made the first time one of its fields leaves its default. */
   #seldom: Seldom | null = null;
 
-  #seldomState(): Seldom {
-    return (this.#seldom ??= new Seldom());
+  /** Sets a field of Seldom, making the object only when the value is not the default. */
+  #setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
+    if (this.#seldom !== null) this.#seldom[key] = value;
+    else if (value !== SELDOM_DEFAULTS[key]) (this.#seldom = new Seldom())[key] = value;
   }
-  get #plainSocket(): net.Socket | null { return this.#seldom?.plainSocket ?? null; }
-  set #plainSocket(value: net.Socket | null) { if (value !== null || this.#seldom !== null) this.#seldomState().plainSocket = value; }
-  get #tlsAtStart(): TLSOptions | null { return this.#seldom?.tlsAtStart ?? null; }
-  set #tlsAtStart(value: TLSOptions | null) { if (value !== null || this.#seldom !== null) this.#seldomState().tlsAtStart = value; }
-  get #route(): Route | null { return this.#seldom?.route ?? null; }
-  set #route(value: Route | null) { if (value !== null || this.#seldom !== null) this.#seldomState().route = value; }
-  get #service(): ServiceDescriptor | null { return this.#seldom?.service ?? null; }
-  set #service(value: ServiceDescriptor | null) { if (value !== null || this.#seldom !== null) this.#seldomState().service = value; }
-  get #resolver(): dns.promises.Resolver | null { return this.#seldom?.resolver ?? null; }
-  set #resolver(value: dns.promises.Resolver | null) { if (value !== null || this.#seldom !== null) this.#seldomState().resolver = value; }
-  get #targets(): ServiceTarget[] | null { return this.#seldom?.targets ?? null; }
-  set #targets(value: ServiceTarget[] | null) { if (value !== null || this.#seldom !== null) this.#seldomState().targets = value; }
-  get #targetIndex(): number { return this.#seldom?.targetIndex ?? 0; }
-  set #targetIndex(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().targetIndex = value; }
-  get #recordFeed(): TlsRecordFeed | null { return this.#seldom?.recordFeed ?? null; }
-  set #recordFeed(value: TlsRecordFeed | null) { if (value !== null || this.#seldom !== null) this.#seldomState().recordFeed = value; }
-  get #closeReadPromise(): Promise<void> | null { return this.#seldom?.closeReadPromise ?? null; }
-  set #closeReadPromise(value: Promise<void> | null) { if (value !== null || this.#seldom !== null) this.#seldomState().closeReadPromise = value; }
-  get #closeWritePromise(): Promise<void> | null { return this.#seldom?.closeWritePromise ?? null; }
-  set #closeWritePromise(value: Promise<void> | null) { if (value !== null || this.#seldom !== null) this.#seldomState().closeWritePromise = value; }
-  get #retryTimer(): NodeJS.Timeout | undefined { return this.#seldom?.retryTimer; }
-  set #retryTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().retryTimer = value; }
-  get #retries(): number { return this.#seldom?.retries ?? 0; }
-  set #retries(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().retries = value; }
-  get #resourceTimer(): NodeJS.Timeout | undefined { return this.#seldom?.resourceTimer; }
-  set #resourceTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().resourceTimer = value; }
-  get #signal(): AbortSignalLike | undefined { return this.#seldom?.signal; }
-  set #signal(value: AbortSignalLike | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().signal = value; }
-  get #onSignalAbort(): (() => void) | undefined { return this.#seldom?.onSignalAbort; }
-  set #onSignalAbort(value: (() => void) | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().onSignalAbort = value; }
-  get #delegate(): StreamTaskDelegate<StreamTask> | undefined { return this.#seldom?.delegate; }
-  set #delegate(value: StreamTaskDelegate<StreamTask> | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().delegate = value; }
-  get #unwatchRoute(): (() => void) | undefined { return this.#seldom?.unwatchRoute; }
-  set #unwatchRoute(value: (() => void) | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().unwatchRoute = value; }
-  get #progressTimer(): NodeJS.Timeout | undefined { return this.#seldom?.progressTimer; }
-  set #progressTimer(value: NodeJS.Timeout | undefined) { if (value !== undefined || this.#seldom !== null) this.#seldomState().progressTimer = value; }
-  get #progressSent(): number { return this.#seldom?.progressSent ?? 0; }
-  set #progressSent(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().progressSent = value; }
-  get #progressReceived(): number { return this.#seldom?.progressReceived ?? 0; }
-  set #progressReceived(value: number) { if (value !== 0 || this.#seldom !== null) this.#seldomState().progressReceived = value; }
+  get #plainSocket(): net.Socket | null { return (this.#seldom ?? SELDOM_DEFAULTS).plainSocket; }
+  set #plainSocket(value: net.Socket | null) { this.#setSeldom('plainSocket', value); }
+  get #tlsAtStart(): TLSOptions | null { return (this.#seldom ?? SELDOM_DEFAULTS).tlsAtStart; }
+  set #tlsAtStart(value: TLSOptions | null) { this.#setSeldom('tlsAtStart', value); }
+  get #route(): Route | null { return (this.#seldom ?? SELDOM_DEFAULTS).route; }
+  set #route(value: Route | null) { this.#setSeldom('route', value); }
+  get #service(): ServiceDescriptor | null { return (this.#seldom ?? SELDOM_DEFAULTS).service; }
+  set #service(value: ServiceDescriptor | null) { this.#setSeldom('service', value); }
+  get #resolver(): dns.promises.Resolver | null { return (this.#seldom ?? SELDOM_DEFAULTS).resolver; }
+  set #resolver(value: dns.promises.Resolver | null) { this.#setSeldom('resolver', value); }
+  get #targets(): ServiceTarget[] | null { return (this.#seldom ?? SELDOM_DEFAULTS).targets; }
+  set #targets(value: ServiceTarget[] | null) { this.#setSeldom('targets', value); }
+  get #targetIndex(): number { return (this.#seldom ?? SELDOM_DEFAULTS).targetIndex; }
+  set #targetIndex(value: number) { this.#setSeldom('targetIndex', value); }
+  get #recordFeed(): TlsRecordFeed | null { return (this.#seldom ?? SELDOM_DEFAULTS).recordFeed; }
+  set #recordFeed(value: TlsRecordFeed | null) { this.#setSeldom('recordFeed', value); }
+  get #closeReadPromise(): Promise<void> | null { return (this.#seldom ?? SELDOM_DEFAULTS).closeReadPromise; }
+  set #closeReadPromise(value: Promise<void> | null) { this.#setSeldom('closeReadPromise', value); }
+  get #closeWritePromise(): Promise<void> | null { return (this.#seldom ?? SELDOM_DEFAULTS).closeWritePromise; }
+  set #closeWritePromise(value: Promise<void> | null) { this.#setSeldom('closeWritePromise', value); }
+  get #retryTimer(): NodeJS.Timeout | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).retryTimer; }
+  set #retryTimer(value: NodeJS.Timeout | undefined) { this.#setSeldom('retryTimer', value); }
+  get #retries(): number { return (this.#seldom ?? SELDOM_DEFAULTS).retries; }
+  set #retries(value: number) { this.#setSeldom('retries', value); }
+  get #resourceTimer(): NodeJS.Timeout | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).resourceTimer; }
+  set #resourceTimer(value: NodeJS.Timeout | undefined) { this.#setSeldom('resourceTimer', value); }
+  get #signal(): AbortSignalLike | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).signal; }
+  set #signal(value: AbortSignalLike | undefined) { this.#setSeldom('signal', value); }
+  get #onSignalAbort(): (() => void) | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).onSignalAbort; }
+  set #onSignalAbort(value: (() => void) | undefined) { this.#setSeldom('onSignalAbort', value); }
+  get #delegate(): StreamTaskDelegate<StreamTask> | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).delegate; }
+  set #delegate(value: StreamTaskDelegate<StreamTask> | undefined) { this.#setSeldom('delegate', value); }
+  get #unwatchRoute(): (() => void) | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).unwatchRoute; }
+  set #unwatchRoute(value: (() => void) | undefined) { this.#setSeldom('unwatchRoute', value); }
+  get #progressTimer(): NodeJS.Timeout | undefined { return (this.#seldom ?? SELDOM_DEFAULTS).progressTimer; }
+  set #progressTimer(value: NodeJS.Timeout | undefined) { this.#setSeldom('progressTimer', value); }
+  get #progressSent(): number { return (this.#seldom ?? SELDOM_DEFAULTS).progressSent; }
+  set #progressSent(value: number) { this.#setSeldom('progressSent', value); }
+  get #progressReceived(): number { return (this.#seldom ?? SELDOM_DEFAULTS).progressReceived; }
+  set #progressReceived(value: number) { this.#setSeldom('progressReceived', value); }
 
   readonly #buffer = new ReadBuffer();
   #reader: Reader | null = null;
