@@ -295,8 +295,8 @@ describe('STARTTLS', () => {
 
 describe('stopSecureConnection (FTP CCC) against Python\'s ssl module', () => {
   /** AUTH TLS with allowStop, one exchange over TLS, then CCC and its 200 reply. */
-  async function secureThenCcc(port: number): Promise<StreamTask> {
-    const task = await session.connect('localhost', port);
+  async function secureThenCcc(port: number, from: Session = session): Promise<StreamTask> {
+    const task = await from.connect('localhost', port);
     expect(await task.readLine()).toBe('220 READY');
     await task.write('AUTH TLS\r\n');
     expect(await task.readLine()).toBe('234 GO');
@@ -453,19 +453,37 @@ describe('stopSecureConnection (FTP CCC) against Python\'s ssl module', () => {
 
   test('cancelling while the stop waits for the peer rejects it cancelled and closes everything', async () => {
     const peer = await startCccPeer(certs.leaf, 'mute');
+    // The stop's time limit is timeoutIntervalForRequest: a value no other timer in the process has.
+    const LIMIT = 654_321;
+    const own = new Session({ timeoutIntervalForRequest: LIMIT });
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const limits = new Set<unknown>();
     try {
-      const task = await secureThenCcc(peer.port);
-      const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-      const before = timers();
+      const task = await secureThenCcc(peer.port, own);
+      // Watch timers with that limit being made and cleared (counting all of the process's timers
+      // would count other tests' and Node's too).
+      globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+        const timer = realSet(callback, ms);
+        if (ms === LIMIT) limits.add(timer);
+        return timer;
+      }) as typeof setTimeout;
+      globalThis.clearTimeout = ((timer?: Parameters<typeof clearTimeout>[0]) => {
+        limits.delete(timer);
+        realClear(timer);
+      }) as typeof clearTimeout;
       const stopping = settle(task.stopSecureConnection());
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => realSet(resolve, 50));
       task.cancel();
       expectCode((await stopping).error, 'cancelled');
       expectCode((await settle(task.closed)).error, 'cancelled');
       // The stop's own time limit went with it (it does not linger until it fires).
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(timers()).toBeLessThanOrEqual(before);
+      expect(limits.size).toBe(0);
     } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+      for (const timer of limits) realClear(timer as NodeJS.Timeout);
+      await own[Symbol.asyncDispose]();
       await peer.close();
     }
   });
