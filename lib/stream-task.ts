@@ -1608,9 +1608,13 @@ export class StreamTask extends TaskEventTarget {
     this.#setState('completed');
     this.#decideResults();
     this.#onComplete(this);
-    const metrics = this.metrics;
-    this.#callDelegate('didFinishCollectingMetrics', metrics);
-    if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    // A snapshot makes seven Dates: only for someone who will see it.
+    const listening = mayHaveListeners(this);
+    if (listening || typeof this.#delegate?.didFinishCollectingMetrics === 'function') {
+      const metrics = this.metrics;
+      this.#callDelegate('didFinishCollectingMetrics', metrics);
+      if (listening) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    }
     this.#callDelegate('didCompleteWithError', error);
   }
 
