@@ -165,8 +165,8 @@ export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket;
     socket.on('error', (error) => fail(handshakeError(error, context)));
     socket.once('close', () => fail(streamTaskError('secureConnectionFailed', context, 'the peer closed the connection during the TLS handshake')));
     if (options.timeout > 0) {
-      const error = streamTaskError('timedOut', context, `the TLS handshake timed out after ${options.timeout} ms`);
-      timer = setTimeout(() => fail(error), options.timeout);
+      // The error is made when the limit runs out (an Error captures a stack; see docs/decisions.md).
+      timer = setTimeout(() => fail(streamTaskError('timedOut', context, `the TLS handshake timed out after ${options.timeout} ms`)), options.timeout);
     }
     socket.once('secureConnect', () => {
       void decide().then(
