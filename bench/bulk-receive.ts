@@ -2,11 +2,54 @@
 import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import PromiseSocket from 'promise-socket';
-import { asyncio, GiB, rawSocket, rawTlsSocket, withTask } from './clients.js';
+import { asyncio, GiB, rawSocket, rawTlsOverTcp, rawTlsSocket, withTask } from './clients.js';
 import { timed as timedPer, type Benchmark, type Server, type Variant } from './harness.js';
 
 /** Times a variant; its cpuNs is per 64 KiB. */
 const timed = (work: () => Promise<number>): ReturnType<typeof timedPer> => timedPer(work, 65536);
+
+/**
+ * The floor for any reader that awaits a promise per chunk: a queue, one waiting resolver, no
+ * checks, no time limits, no cancellation. What our reads cost beyond that is ours.
+ */
+function handWritten(name: string, open: (server: Server) => Promise<net.Socket>, command: string): Variant {
+  return {
+    name,
+    run: async (server) => {
+      const socket = await open(server);
+      return timed(async () => {
+        const queue: Buffer[] = [];
+        let wake: (() => void) | null = null;
+        let ended = false;
+        const poke = (): void => {
+          const resolve = wake;
+          wake = null;
+          resolve?.();
+        };
+        socket.on('data', (chunk: Buffer) => {
+          queue.push(chunk);
+          poke();
+        });
+        socket.on('end', () => {
+          ended = true;
+          poke();
+        });
+        socket.write(command);
+        let total = 0;
+        for (;;) {
+          if (queue.length === 0) {
+            if (ended) break;
+            await new Promise<void>((resolve) => (wake = resolve));
+            continue;
+          }
+          total += (await Promise.resolve(queue.shift()!)).length;
+        }
+        socket.destroy();
+        return total;
+      });
+    },
+  };
+}
 
 function variants(secure: boolean, size: number): Variant[] {
   const command = `SOURCE ${size}\n`;
@@ -41,6 +84,7 @@ function variants(secure: boolean, size: number): Variant[] {
         });
       },
     },
+    handWritten(`promise per chunk, hand-written (${kind})`, raw, command),
     {
       name: 'readData 64 KiB loop',
       run: (server) => withTask(server, secure, (task) => timed(async () => {
@@ -63,7 +107,9 @@ function variants(secure: boolean, size: number): Variant[] {
       })),
     },
   ];
-  if (secure) return list;
+  if (secure) {
+    return [...list, handWritten('promise per chunk, hand-written (tls.TLSSocket over a connected net.Socket)', rawTlsOverTcp, command)];
+  }
   return [
     ...list,
     {

@@ -27,6 +27,20 @@ export async function rawTlsSocket(server: Server): Promise<tls.TLSSocket> {
   return socket;
 }
 
+/**
+ * A raw tls.TLSSocket made over an already connected net.Socket (`tls.connect({ socket })`), as a
+ * task does (TCP first, then TLS: the same path serves STARTTLS and proxies).
+ */
+export async function rawTlsOverTcp(server: Server): Promise<tls.TLSSocket> {
+  const plain = await rawSocket(server.tlsPort);
+  const socket = tls.connect({ socket: plain, servername: 'localhost', ca: server.ca });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
 /** Runs `use` with a connected task (TLS to 'localhost' when asked), then disposes of its session. */
 export async function withTask<T>(server: Server, secure: boolean, use: (task: StreamTask) => Promise<T>): Promise<T> {
   const session = new Session();
