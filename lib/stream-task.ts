@@ -976,10 +976,9 @@ export class StreamTask extends TaskEventTarget {
         })
         : null;
       const exchanged = Promise.all([answered, sent]);
-      // A cancel rejects the stop itself: the wait (and its timer) ends with it, not when the
-      // socket's close reaches the feed.
-      const interrupted = stop.then(() => {}, (error: unknown) => Promise.reject(error));
-      await Promise.race(limit === null ? [exchanged, interrupted] : [exchanged, limit, interrupted]);
+      // A cancel rejects the stop itself (it settles no other way before this returns): the wait
+      // and its timer end with it, not when the socket's close reaches the feed.
+      await Promise.race(limit === null ? [exchanged, stop] : [exchanged, limit, stop]);
     } catch (error) {
       secureSocket.destroy();
       const failure = error instanceof StreamTaskError ? error
