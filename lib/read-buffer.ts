@@ -4,8 +4,14 @@
  * that spans chunks copies, once, into a new buffer of exactly the size returned.
  */
 export class ReadBuffer {
-  #chunks: Buffer[] = [];
+  /**
+   * Chunks from #head to #tail. Slots are reused rather than the array truncated: setting an
+   * array's length calls into V8's runtime, and the next push would grow it again, on every
+   * read that empties the buffer.
+   */
+  #chunks: Array<Buffer | undefined> = [];
   #head = 0;
+  #tail = 0;
   #length = 0;
 
   /** Bytes waiting. */
@@ -15,15 +21,21 @@ export class ReadBuffer {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    if (this.#tail === this.#chunks.length) this.#chunks.push(chunk);
+    else this.#chunks[this.#tail] = chunk;
+    this.#tail++;
     this.#length += chunk.length;
   }
 
   /** Puts bytes back at the front (bytes that belong before everything buffered). */
   unshift(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.#head > 0) this.#chunks[--this.#head] = chunk;
-    else this.#chunks.unshift(chunk);
+    if (this.#head > 0) {
+      this.#chunks[--this.#head] = chunk;
+    } else {
+      this.#chunks.splice(0, 0, chunk);
+      this.#tail++;
+    }
     this.#length += chunk.length;
   }
 
@@ -115,12 +127,13 @@ export class ReadBuffer {
   clear(): void {
     this.#chunks = [];
     this.#head = 0;
+    this.#tail = 0;
     this.#length = 0;
   }
 
   /** Removes and returns every chunk, in order (for handing the bytes to a new owner). */
   drain(): Buffer[] {
-    const chunks = this.#chunks.slice(this.#head);
+    const chunks = this.#chunks.slice(this.#head, this.#tail) as Buffer[];
     this.clear();
     return chunks;
   }
@@ -128,12 +141,12 @@ export class ReadBuffer {
   #matchesAt(delimiter: Uint8Array, start: number): boolean {
     let index = this.#head;
     let offset = start;
-    while (index < this.#chunks.length && offset >= this.#chunks[index]!.length) {
+    while (index < this.#tail && offset >= this.#chunks[index]!.length) {
       offset -= this.#chunks[index]!.length;
       index++;
     }
     for (let i = 0; i < delimiter.length; i++) {
-      const chunk = this.#chunks[index];
+      const chunk = index < this.#tail ? this.#chunks[index] : undefined;
       if (chunk === undefined || chunk[offset] !== delimiter[i]) return false;
       if (++offset === chunk.length) {
         index++;
@@ -152,14 +165,15 @@ export class ReadBuffer {
   #dropFirst(): void {
     const chunk = this.#chunks[this.#head]!;
     this.#length -= chunk.length;
-    this.#chunks[this.#head] = undefined as unknown as Buffer;
+    this.#chunks[this.#head] = undefined;
     this.#head++;
-    // Compact now and then so the array does not grow without end.
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
+    if (this.#head === this.#tail) {
+      // Empty: start again at the front (the slots are all cleared).
+      this.#head = this.#tail = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#tail) {
+      // Compact now and then so the array does not grow without end.
+      this.#chunks = this.#chunks.slice(this.#head, this.#tail);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
   }
