@@ -51,17 +51,21 @@ export interface ReadPort extends ContextOf {
  * lane's completion (`onFinish`). One object per read, so the hot path allocates little.
  */
 export abstract class PendingRead<T> extends Operation<T> implements Completion, Reader {
+  // Declared, not class fields, as in Operation: so that `new DataRead()` inlines its super() calls.
   /** Bytes the read needs buffered at once (the socket keeps reading until then). */
-  readonly need: number;
-  readonly #port: ReadPort;
-  #waiting = false;
-  #finished = false;
-  #onFinish: FinishListener | undefined;
+  declare readonly need: number;
+  declare private readonly port: ReadPort;
+  declare private waiting: boolean;
+  declare private finished: boolean;
+  declare private finishListener: FinishListener | undefined;
 
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, need: number) {
     super(name, port, timeout, signal, port.pendingReads);
-    this.#port = port;
     this.need = need;
+    this.port = port;
+    this.waiting = false;
+    this.finished = false;
+    this.finishListener = undefined;
   }
 
   /** Settles the read from the buffer if it can (never taking bytes it does not return); true if it did. */
@@ -70,43 +74,43 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
   /** Its step, when its turn on the read lane comes. */
   run(): true | Completion {
     if (this.settled) return true;
-    if (this.finish(this.#port.state)) {
-      this.#port.afterRead();
+    if (this.finish(this.port.state)) {
+      this.port.afterRead();
       return true;
     }
-    this.#waiting = true;
-    this.#port.wait(this);
+    this.waiting = true;
+    this.port.wait(this);
     return this;
   }
 
   /** Bytes arrived (or the end, or an error): true when the read settled. */
   attempt(): boolean {
-    if (!this.finish(this.#port.state)) return false;
-    this.#port.afterRead();
+    if (!this.finish(this.port.state)) return false;
+    this.port.afterRead();
     return true;
   }
 
   /** Frees the read lane. (Later's protocol, repeated so that a waiting read needs no second object.) */
   done(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    const onFinish = this.#onFinish;
-    this.#onFinish = undefined;
+    if (this.finished) return;
+    this.finished = true;
+    const onFinish = this.finishListener;
+    this.finishListener = undefined;
     if (onFinish !== undefined) notifyFinished(onFinish);
   }
 
   onFinish(listener: FinishListener): void {
-    if (this.#finished) notifyFinished(listener);
-    else this.#onFinish = listener;
+    if (this.finished) notifyFinished(listener);
+    else this.finishListener = listener;
   }
 
   override interrupt(error: StreamTaskError): void {
     if (this.settled) return;
     super.interrupt(error);
-    if (this.#waiting) {
+    if (this.waiting) {
       // It leaves its bytes buffered, and the lane to the next read.
-      this.#waiting = false;
-      this.#port.stopWaiting(this);
+      this.waiting = false;
+      this.port.stopWaiting(this);
       this.done();
     }
   }
@@ -116,9 +120,13 @@ const EMPTY = new Uint8Array(0);
 
 /** readData: at least `min`, at most `max`; the rest with atEOF at end of stream. */
 export class DataRead extends PendingRead<ReadResult> {
-  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
-    readonly min: number, readonly max: number) {
+  declare readonly min: number;
+  declare readonly max: number;
+
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, min: number, max: number) {
     super(name, port, timeout, signal, min);
+    this.min = min;
+    this.max = max;
   }
 
   protected finish(state: ReadState): boolean {
@@ -137,8 +145,11 @@ export class DataRead extends PendingRead<ReadResult> {
 
 /** One step of `for await`: the next chunk, at most `max` bytes, or done at end of stream. */
 export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>> {
-  constructor(port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, readonly max: number) {
+  declare readonly max: number;
+
+  constructor(port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, max: number) {
     super('readData', port, timeout, signal, 1);
+    this.max = max;
   }
 
   protected finish(state: ReadState): boolean {
@@ -160,8 +171,11 @@ export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>
 
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
 export class ExactRead extends PendingRead<Uint8Array> {
-  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, readonly count: number) {
+  declare readonly count: number;
+
+  constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, count: number) {
     super(name, port, timeout, signal, count);
+    this.count = count;
   }
 
   protected finish(state: ReadState): boolean {
@@ -190,18 +204,25 @@ export type AtEOFWithoutDelimiter = 'reject' | 'rest';
  * without it: `incompleteRead` (bytes stay), or with 'rest' the remaining bytes (null if none).
  */
 export class DelimitedRead extends PendingRead<Uint8Array | null> {
+  declare readonly delimiter: Uint8Array;
+  declare readonly maxLength: number;
+  declare readonly atEOF: AtEOFWithoutDelimiter;
   /** Bytes already searched: the next search starts where a delimiter could newly end. */
-  #searched = 0;
+  declare private searched: number;
 
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
-    readonly delimiter: Uint8Array, readonly maxLength: number, readonly atEOF: AtEOFWithoutDelimiter) {
+    delimiter: Uint8Array, maxLength: number, atEOF: AtEOFWithoutDelimiter) {
     super(name, port, timeout, signal, maxLength);
+    this.delimiter = delimiter;
+    this.maxLength = maxLength;
+    this.atEOF = atEOF;
+    this.searched = 0;
   }
 
   protected finish(state: ReadState): boolean {
     const { buffer } = state;
     const { delimiter, maxLength } = this;
-    const at = buffer.indexOf(delimiter, this.#searched, maxLength);
+    const at = buffer.indexOf(delimiter, this.searched, maxLength);
     if (at >= 0) {
       const data = buffer.takeExactly(at + delimiter.length);
       if (state.eofReceived && buffer.length === 0) state.deliveredEOF();
@@ -213,7 +234,7 @@ export class DelimitedRead extends PendingRead<Uint8Array | null> {
         `no delimiter within maxLength (${maxLength} bytes); nothing was consumed`, { expectedLength: maxLength }));
       return true;
     }
-    this.#searched = Math.max(0, buffer.length - delimiter.length + 1);
+    this.searched = Math.max(0, buffer.length - delimiter.length + 1);
     if (state.eofReceived) {
       if (this.atEOF === 'rest') {
         const rest = buffer.length === 0 ? null : buffer.takeExactly(buffer.length);

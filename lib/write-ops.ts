@@ -18,24 +18,28 @@ export interface WritePort extends ContextOf {
 }
 
 export class WriteOp extends Operation<void> {
+  // Declared, not class fields, as in Operation: so that `new WriteOp()` inlines its super() call.
+  declare readonly bytes: Uint8Array;
   /** Its bytes were handed to the socket (and will be sent even if it is interrupted now). */
-  committed = false;
-  readonly #port: WritePort;
+  declare committed: boolean;
+  declare private readonly port: WritePort;
 
-  constructor(port: WritePort, timeout: number, signal: AbortSignalLike | undefined, readonly bytes: Uint8Array) {
+  constructor(port: WritePort, timeout: number, signal: AbortSignalLike | undefined, bytes: Uint8Array) {
     super('write', port, timeout, signal, port.pending);
-    this.#port = port;
+    this.bytes = bytes;
+    this.committed = false;
+    this.port = port;
   }
 
   /** Its step when it goes alone (the first write of a tick, on an idle lane). */
   run(): true | Completion {
-    return this.#port.sendOne(this);
+    return this.port.sendOne(this);
   }
 
   /** A time limit or an abort says whether the bytes went out (`committedBytes`). */
   override interrupt(error: StreamTaskError): void {
     if (this.settled) return;
-    if (this.#port.error !== null) {
+    if (this.port.error !== null) {
       super.interrupt(error);
       return;
     }
