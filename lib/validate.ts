@@ -142,7 +142,9 @@ function isDetached(buffer: ArrayBuffer | SharedArrayBuffer): boolean {
 }
 
 function checkAttached(name: string, view: Uint8Array): Uint8Array {
-  if (view.buffer instanceof ArrayBuffer && isDetached(view.buffer)) {
+  // Only an empty view can be over a detached buffer. Checked first because reading `.buffer`
+  // is a call into V8's runtime (and moves a small Buffer's bytes off the heap), on every write.
+  if (view.byteLength === 0 && view.buffer instanceof ArrayBuffer && isDetached(view.buffer)) {
     throw new TypeError(`Expected \`${name}\` to be usable bytes, got a view of a detached ArrayBuffer`);
   }
   return view;
