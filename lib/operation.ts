@@ -8,23 +8,14 @@
  * bytes buffered), and the lane moves on only because the operation itself is over.
  *
  * The hot path is an operation that finishes at once (a read from buffered bytes, a write the
- * kernel takes): it costs one promise and this object. Its error context, its timer and its abort
- * listener are made only when needed (`watch()` after the operation did not finish at once).
+ * kernel takes): it costs one promise, its executor and this object. Its error context, its
+ * timer and its abort listener are made only when needed (`watch()` after the operation did not
+ * finish at once).
  */
 import { cancelledError, StreamTaskError, timedOutError, type ErrorContext } from './errors.js';
 import type { AbortSignalLike } from './validate.js';
 
 const noop = (): void => {};
-
-/**
- * The executor of every operation's promise: it hands the settle functions over through this
- * slot (the executor runs synchronously), so no closure is made per operation.
- */
-const captured: { resolve: (value: unknown) => void; reject: (error: unknown) => void } = { resolve: noop, reject: noop };
-function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
-  captured.resolve = resolve as (value: unknown) => void;
-  captured.reject = reject;
-}
 
 /** What the task needs of a pending operation to end it early. */
 export interface Interruptible {
@@ -94,11 +85,16 @@ export class Operation<T> implements PendingLink {
    */
   constructor(name: string, contexts: ContextOf, timeout: number, signal: AbortSignalLike | undefined, owner?: PendingList) {
     this.name = name;
-    this.promise = new Promise<T>(capture);
     this.isSettled = false;
-    this.resolveWith = captured.resolve as (value: T) => void;
-    this.rejectWith = captured.reject;
-    captured.resolve = captured.reject = noop;
+    // Set before the executor sets them, so the object keeps one shape. The executor stores into
+    // this young object: storing the functions into a shared, old slot instead costs a write
+    // barrier each (measured: a closure here is half the cost per operation).
+    this.resolveWith = noop;
+    this.rejectWith = noop;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolveWith = resolve;
+      this.rejectWith = reject;
+    });
     this.timeout = timeout;
     this.timer = undefined;
     this.signal = signal;
