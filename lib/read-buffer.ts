@@ -2,16 +2,22 @@
  * The bytes that arrived and no reader has taken yet: a queue of chunks (views into the slabs the
  * socket read into). Taking bytes that lie in one chunk returns a view, with no copy; only a read
  * that spans chunks copies, once, into a new buffer of exactly the size returned.
+ *
+ * The first chunk has a field of its own, and most of the time it is the only one: a reader that
+ * keeps up (each TLS record, each ping-pong answer) never touches an array, and an idle task
+ * holds none. Chunks behind it go into an array made the first time a second chunk waits.
  */
 export class ReadBuffer {
+  /** The chunk reads take from; undefined when nothing is buffered. */
+  #first: Buffer | undefined = undefined;
   /**
-   * Chunks from #head to #tail. Slots are reused rather than the array truncated: setting an
-   * array's length calls into V8's runtime, and the next push would grow it again, on every
-   * read that empties the buffer.
+   * The chunks behind #first, from #restHead to #restTail. Slots are reused rather than the
+   * array truncated: setting an array's length calls into V8's runtime, and the next push would
+   * grow it again.
    */
-  #chunks: Array<Buffer | undefined> = [];
-  #head = 0;
-  #tail = 0;
+  #rest: Array<Buffer | undefined> | null = null;
+  #restHead = 0;
+  #restTail = 0;
   #length = 0;
 
   /** Bytes waiting. */
@@ -21,22 +27,31 @@ export class ReadBuffer {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.#tail === this.#chunks.length) this.#chunks.push(chunk);
-    else this.#chunks[this.#tail] = chunk;
-    this.#tail++;
     this.#length += chunk.length;
+    if (this.#first === undefined) {
+      this.#first = chunk;
+      return;
+    }
+    const rest = (this.#rest ??= []);
+    if (this.#restTail === rest.length) rest.push(chunk);
+    else rest[this.#restTail] = chunk;
+    this.#restTail++;
   }
 
   /** Puts bytes back at the front (bytes that belong before everything buffered). */
   unshift(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.#head > 0) {
-      this.#chunks[--this.#head] = chunk;
-    } else {
-      this.#chunks.splice(0, 0, chunk);
-      this.#tail++;
-    }
     this.#length += chunk.length;
+    const first = this.#first;
+    this.#first = chunk;
+    if (first === undefined) return;
+    const rest = (this.#rest ??= []);
+    if (this.#restHead > 0) {
+      rest[--this.#restHead] = first;
+    } else {
+      rest.splice(0, 0, first);
+      this.#restTail++;
+    }
   }
 
   /**
@@ -45,14 +60,14 @@ export class ReadBuffer {
    * copy; otherwise copies as many bytes as are buffered, up to `max`, into one new buffer.
    */
   take(min: number, max: number): Buffer {
-    const first = this.#chunks[this.#head];
+    const first = this.#first;
     if (first === undefined) return EMPTY;
-    if (first.length >= min && first.length > 0) {
+    if (first.length >= min) {
       if (first.length <= max) {
         this.#dropFirst();
         return first;
       }
-      this.#chunks[this.#head] = first.subarray(max);
+      this.#first = first.subarray(max);
       this.#length -= max;
       return first.subarray(0, max);
     }
@@ -61,7 +76,7 @@ export class ReadBuffer {
 
   /** Removes and returns the first chunk as it came (empty if nothing is buffered). */
   shift(): Buffer {
-    const first = this.#chunks[this.#head];
+    const first = this.#first;
     if (first === undefined) return EMPTY;
     this.#dropFirst();
     return first;
@@ -69,14 +84,18 @@ export class ReadBuffer {
 
   /** The byte at `offset` from the front, without taking it (the caller checked it is there). */
   byteAt(offset: number): number {
-    let index = this.#head;
-    while (offset >= this.#chunks[index]!.length) offset -= this.#chunks[index++]!.length;
-    return this.#chunks[index]![offset]!;
+    let index = 0;
+    let chunk = this.#first!;
+    while (offset >= chunk.length) {
+      offset -= chunk.length;
+      chunk = this.#chunkAt(++index)!;
+    }
+    return chunk[offset]!;
   }
 
   /** Removes and returns exactly `count` bytes (the caller checked they are there). */
   takeExactly(count: number): Buffer {
-    const first = this.#chunks[this.#head];
+    const first = this.#first;
     if (count === 0 || first === undefined) return EMPTY;
     if (first.length >= count) return this.take(count, count);
     return this.#copyOut(count);
@@ -90,11 +109,8 @@ export class ReadBuffer {
     const end = Math.min(limit, this.#length);
     if (delimiter.length === 0) return from <= end ? from : -1;
     // Fast path: everything searched lies in the first chunk.
-    const first = this.#chunks[this.#head];
-    if (first !== undefined && first.length >= end) {
-      const at = first.subarray(0, end).indexOf(delimiter, from);
-      return at;
-    }
+    const first = this.#first;
+    if (first !== undefined && first.length >= end) return first.subarray(0, end).indexOf(delimiter, from);
     // Spanning chunks: compare byte by byte across chunk boundaries.
     for (let start = from; start + delimiter.length <= end; start++) {
       if (this.#matchesAt(delimiter, start)) return start;
@@ -107,7 +123,7 @@ export class ReadBuffer {
     const count = Math.min(target.length, this.#length);
     let filled = 0;
     while (filled < count) {
-      const chunk = this.#chunks[this.#head]!;
+      const chunk = this.#first!;
       const want = count - filled;
       if (chunk.length <= want) {
         target.set(chunk, filled);
@@ -115,7 +131,7 @@ export class ReadBuffer {
         this.#dropFirst();
       } else {
         target.set(chunk.subarray(0, want), filled);
-        this.#chunks[this.#head] = chunk.subarray(want);
+        this.#first = chunk.subarray(want);
         this.#length -= want;
         filled += want;
       }
@@ -125,31 +141,41 @@ export class ReadBuffer {
 
   /** Drops everything. */
   clear(): void {
-    this.#chunks = [];
-    this.#head = 0;
-    this.#tail = 0;
+    this.#first = undefined;
+    this.#rest = null;
+    this.#restHead = 0;
+    this.#restTail = 0;
     this.#length = 0;
   }
 
   /** Removes and returns every chunk, in order (for handing the bytes to a new owner). */
   drain(): Buffer[] {
-    const chunks = this.#chunks.slice(this.#head, this.#tail) as Buffer[];
+    const chunks: Buffer[] = [];
+    if (this.#first !== undefined) chunks.push(this.#first);
+    if (this.#rest !== null) for (let i = this.#restHead; i < this.#restTail; i++) chunks.push(this.#rest[i]!);
     this.clear();
     return chunks;
   }
 
+  /** The chunk `index` places from the front (0 is #first), or undefined past the last. */
+  #chunkAt(index: number): Buffer | undefined {
+    if (index === 0) return this.#first;
+    const at = this.#restHead + index - 1;
+    return at < this.#restTail ? this.#rest![at] : undefined;
+  }
+
   #matchesAt(delimiter: Uint8Array, start: number): boolean {
-    let index = this.#head;
+    let index = 0;
+    let chunk = this.#first;
     let offset = start;
-    while (index < this.#tail && offset >= this.#chunks[index]!.length) {
-      offset -= this.#chunks[index]!.length;
-      index++;
+    while (chunk !== undefined && offset >= chunk.length) {
+      offset -= chunk.length;
+      chunk = this.#chunkAt(++index);
     }
     for (let i = 0; i < delimiter.length; i++) {
-      const chunk = index < this.#tail ? this.#chunks[index] : undefined;
       if (chunk === undefined || chunk[offset] !== delimiter[i]) return false;
       if (++offset === chunk.length) {
-        index++;
+        chunk = this.#chunkAt(++index);
         offset = 0;
       }
     }
@@ -163,18 +189,23 @@ export class ReadBuffer {
   }
 
   #dropFirst(): void {
-    const chunk = this.#chunks[this.#head]!;
-    this.#length -= chunk.length;
-    this.#chunks[this.#head] = undefined;
-    this.#head++;
-    if (this.#head === this.#tail) {
-      // Empty: start again at the front (the slots are all cleared).
-      this.#head = this.#tail = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#tail) {
+    this.#length -= this.#first!.length;
+    const rest = this.#rest;
+    if (rest === null || this.#restHead === this.#restTail) {
+      this.#first = undefined;
+      return;
+    }
+    this.#first = rest[this.#restHead];
+    rest[this.#restHead] = undefined;
+    this.#restHead++;
+    if (this.#restHead === this.#restTail) {
+      // Empty behind the first: start again at the front (the slots are all cleared).
+      this.#restHead = this.#restTail = 0;
+    } else if (this.#restHead > 1024 && this.#restHead * 2 > this.#restTail) {
       // Compact now and then so the array does not grow without end.
-      this.#chunks = this.#chunks.slice(this.#head, this.#tail);
-      this.#tail -= this.#head;
-      this.#head = 0;
+      this.#rest = rest.slice(this.#restHead, this.#restTail);
+      this.#restTail -= this.#restHead;
+      this.#restHead = 0;
     }
   }
 }
