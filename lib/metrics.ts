@@ -13,38 +13,61 @@ export const metricsTime = (): number => Date.now() - EPOCH;
 
 const dateOf = (time: number | null): Date | null => (time === null ? null : new Date(EPOCH + time));
 
+/** The secure connection's part of the timeline, made only for a task that goes secure. */
+interface SecureTimeline {
+  startDate: number;
+  endDate: number | null;
+  protocol: string | null;
+  cipher: string | null;
+}
+
+/**
+ * Only what cannot be derived is kept (an idle task carries this object): the lookup starts
+ * when the fetch does, and the connect starts when the lookup ends, or when the fetch starts if
+ * the host was an address (connected without a lookup).
+ */
 export class MetricsRecorder {
   fetchStartDate: number | null = null;
-  domainLookupStartDate: number | null = null;
+  /** When the last lookup ended; null if none did (an address literal, or still looking up). */
   domainLookupEndDate: number | null = null;
-  connectStartDate: number | null = null;
   connectEndDate: number | null = null;
-  secureConnectionStartDate: number | null = null;
-  secureConnectionEndDate: number | null = null;
-  /** The connection's addresses, once connected (the object `opened` resolves with). */
+  /** The connection's addresses, once connected. */
   connection: ConnectionInfo | null = null;
-  negotiatedTLSProtocolVersion: string | null = null;
-  negotiatedTLSCipherSuite: string | null = null;
-  isProxyConnection = false;
+  #secure: SecureTimeline | null = null;
 
-  snapshot(countOfBytesSent: number, countOfBytesReceived: number): TaskMetrics {
+  secureConnectionStarted(time: number): void {
+    this.#secure = { startDate: time, endDate: null, protocol: null, cipher: null };
+  }
+
+  secureConnectionEnded(time: number, protocol: string, cipher: string): void {
+    const secure = this.#secure ??= { startDate: time, endDate: null, protocol: null, cipher: null };
+    secure.endDate = time;
+    secure.protocol = protocol;
+    secure.cipher = cipher;
+  }
+
+  snapshot(countOfBytesSent: number, countOfBytesReceived: number, isProxyConnection: boolean): TaskMetrics {
+    const { fetchStartDate, domainLookupEndDate, connectEndDate } = this;
+    // Connected without a lookup: the host was an address.
+    const noLookup = connectEndDate !== null && domainLookupEndDate === null;
+    const secure = this.#secure;
     return {
-      fetchStartDate: dateOf(this.fetchStartDate),
-      domainLookupStartDate: dateOf(this.domainLookupStartDate),
-      domainLookupEndDate: dateOf(this.domainLookupEndDate),
-      connectStartDate: dateOf(this.connectStartDate),
-      connectEndDate: dateOf(this.connectEndDate),
-      secureConnectionStartDate: dateOf(this.secureConnectionStartDate),
-      secureConnectionEndDate: dateOf(this.secureConnectionEndDate),
+      fetchStartDate: dateOf(fetchStartDate),
+      domainLookupStartDate: noLookup ? null : dateOf(fetchStartDate),
+      domainLookupEndDate: dateOf(domainLookupEndDate),
+      connectStartDate: dateOf(noLookup ? fetchStartDate : domainLookupEndDate),
+      connectEndDate: dateOf(connectEndDate),
+      secureConnectionStartDate: dateOf(secure?.startDate ?? null),
+      secureConnectionEndDate: dateOf(secure?.endDate ?? null),
       countOfBytesSent,
       countOfBytesReceived,
       localAddress: this.connection?.localAddress ?? null,
       localPort: this.connection?.localPort ?? null,
       remoteAddress: this.connection?.remoteAddress ?? null,
       remotePort: this.connection?.remotePort ?? null,
-      negotiatedTLSProtocolVersion: this.negotiatedTLSProtocolVersion,
-      negotiatedTLSCipherSuite: this.negotiatedTLSCipherSuite,
-      isProxyConnection: this.isProxyConnection,
+      negotiatedTLSProtocolVersion: secure?.protocol ?? null,
+      negotiatedTLSCipherSuite: secure?.cipher ?? null,
+      isProxyConnection,
     };
   }
 }

@@ -338,7 +338,6 @@ export class StreamTask extends TaskEventTarget {
     this.#setSeldom('route', init.route);
     this.#setSeldom('service', init.service);
     this.#setSeldom('resolver', init.resolver);
-    this.#metrics.isProxyConnection = init.route?.via != null;
     this.#setSeldom('delegate', init.delegate);
     this.#setFlag(PROGRESS_WANTED, typeof init.delegate?.didUpdateProgress === 'function');
     this.#setFlag(BETTER_ROUTE_WANTED, typeof init.delegate?.betterRouteDiscovered === 'function');
@@ -442,7 +441,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Timing and counts, under Foundation's `URLSessionTaskTransactionMetrics` names. */
   get metrics(): TaskMetrics {
-    return this.#metrics.snapshot(this.#countOfBytesSent, this.#countOfBytesReceived);
+    return this.#metrics.snapshot(this.#countOfBytesSent, this.#countOfBytesReceived, this.#rare().route?.via != null);
   }
 
   // ---- Life -----------------------------------------------------------------------------------
@@ -970,7 +969,7 @@ export class StreamTask extends TaskEventTarget {
         throw error;
       }
     }
-    this.#metrics.secureConnectionStartDate = metricsTime();
+    this.#metrics.secureConnectionStarted(metricsTime());
     // The TLS engine must read the handshake even if our buffer had paused the socket.
     this.#setFlag(READING, true);
     const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
@@ -987,10 +986,7 @@ export class StreamTask extends TaskEventTarget {
       this.#wire(socket);
       socket.on('data', StreamTask.#onSecureData);
       this.#setFlag(SECURED, true);
-      const metrics = this.#metrics;
-      metrics.secureConnectionEndDate = metricsTime();
-      metrics.negotiatedTLSProtocolVersion = info.protocol;
-      metrics.negotiatedTLSCipherSuite = info.cipher;
+      this.#metrics.secureConnectionEnded(metricsTime(), info.protocol, info.cipher);
       this.#updateFlow();
       if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
       this.#callDelegate('didSecureConnection', info);
@@ -1171,7 +1167,6 @@ export class StreamTask extends TaskEventTarget {
       this.#setSeldom('resourceTimer', setTimeout(
         () => this.#fail(timedOutError(this.#context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
     }
-    this.#metrics.domainLookupStartDate = now;
     const { service, resolver } = this.#rare();
     if (service === null) {
       this.#attempt();
@@ -1217,9 +1212,7 @@ export class StreamTask extends TaskEventTarget {
     socket.on('data', StreamTask.#onTcpData);
     // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
-      const looked = metricsTime();
-      this.#metrics.domainLookupEndDate = looked;
-      this.#metrics.connectStartDate = looked;
+      this.#metrics.domainLookupEndDate = metricsTime();
     };
     socket.on('lookup', onLookup);
     socket.once('connect', () => {
@@ -1320,11 +1313,6 @@ export class StreamTask extends TaskEventTarget {
     this.#setFlag(CONNECTED, true);
     const metrics = this.#metrics;
     metrics.connectEndDate = metricsTime();
-    if (metrics.domainLookupEndDate === null) {
-      // An address literal: no lookup took place.
-      metrics.domainLookupStartDate = null;
-      metrics.connectStartDate = metrics.fetchStartDate;
-    }
     const info: ConnectionInfo = {
       localAddress: socket.localAddress ?? '',
       localPort: socket.localPort ?? 0,
