@@ -1,0 +1,203 @@
+/**
+ * A workload to count instructions on, under valgrind (bench/count-instructions.sh): the CPU a
+ * variant spends per unit, deterministic to a few percent where wall-clock ratios on a shared VM
+ * move by ten. Not part of `npm run bench`.
+ *
+ *   node build/bench/instructions.js WORKLOAD VARIANT COUNT
+ *
+ * Workloads:
+ * - `waiting-read`: one 16 KiB chunk per turn of the event loop, emitted on the socket as Node
+ *   emits a decrypted TLS record, to a reader that awaits each (the pattern of TLS receive,
+ *   without the cipher and the network). Variants: `task` (readData), `iterator` (for await),
+ *   `hand-written` (a queue and one waiting resolver on a net.Socket).
+ * - `ping-pong`: 64-byte round trips with the bench server. Variants: `task`, `promise-socket`,
+ *   `raw` ('data' events).
+ * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
+ *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
+ *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket).
+ */
+import diagnostics from 'node:diagnostics_channel';
+import net from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import PromiseSocket from 'promise-socket';
+import { Session } from 'streamtask';
+import { rawSocket, rawTlsOverTcp, rawTlsSocket } from './clients.js';
+import { startServer } from './harness.js';
+
+const [workload, variant, countArgument] = process.argv.slice(2);
+const count = Number(countArgument ?? 10_000);
+const CHUNK = Buffer.alloc(16 * 1024, 0x61);
+const MESSAGE = Buffer.alloc(64, 0x6d);
+
+/** The next client socket Node creates (a documented diagnostics channel, Node ≥ 16.18). */
+function nextClientSocket(): Promise<net.Socket> {
+  const channel = diagnostics.channel('net.client.socket');
+  return new Promise((resolve) => {
+    const onSocket = (message: unknown): void => {
+      channel.unsubscribe(onSocket);
+      resolve((message as { socket: net.Socket }).socket);
+    };
+    channel.subscribe(onSocket);
+  });
+}
+
+async function waitingRead(): Promise<void> {
+  const server = net.createServer((socket) => socket.on('error', () => {}));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const session = new Session();
+  const socketMade = nextClientSocket();
+  let read: () => Promise<number>;
+  let close: () => void;
+  if (variant === 'hand-written') {
+    const socket = await rawSocket(port);
+    const queue: Buffer[] = [];
+    let wake: (() => void) | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      queue.push(chunk);
+      const waiting = wake;
+      wake = null;
+      waiting?.();
+    });
+    read = async () => {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return (await Promise.resolve(queue.shift()!)).length;
+    };
+    close = () => socket.destroy();
+  } else {
+    const task = await session.connect('127.0.0.1', port);
+    if (variant === 'iterator') {
+      const chunks = task[Symbol.asyncIterator]();
+      read = async () => (await chunks.next()).value!.length;
+    } else {
+      read = async () => (await task.readData({ maxLength: 65_536 })).data.length;
+    }
+    close = () => task.cancel();
+  }
+  const socket = await socketMade;
+  // Nothing real arrives; emit() runs the socket's listeners as a record would.
+  socket.pause();
+  let received = 0;
+  const reader = (async () => {
+    for (let i = 0; i < count; i++) received += await read();
+  })();
+  for (let i = 0; i < count; i++) {
+    socket.emit('data', CHUNK);
+    await nextTurn();
+  }
+  await reader;
+  if (received !== count * CHUNK.length) throw new Error(`received ${received} bytes`);
+  close();
+  server.close();
+  await session[Symbol.asyncDispose]();
+}
+
+async function pingPong(): Promise<void> {
+  const server = await startServer();
+  try {
+    if (variant === 'raw') {
+      const socket = await rawSocket(server.tcpPort);
+      socket.write('ECHO\n');
+      await new Promise<void>((resolve) => {
+        let done = 0;
+        let pending = MESSAGE.length;
+        socket.on('data', (chunk: Buffer) => {
+          pending -= chunk.length;
+          if (pending > 0) return;
+          pending = MESSAGE.length;
+          if (++done === count) resolve();
+          else socket.write(MESSAGE);
+        });
+        socket.write(MESSAGE);
+      });
+      socket.destroy();
+    } else if (variant === 'promise-socket') {
+      const socket = new PromiseSocket(await rawSocket(server.tcpPort));
+      await socket.write('ECHO\n');
+      for (let i = 0; i < count; i++) {
+        await socket.write(MESSAGE);
+        for (let got = 0; got < MESSAGE.length;) got += ((await socket.read(MESSAGE.length - got)) as Buffer).length;
+      }
+      socket.destroy();
+    } else {
+      const session = new Session();
+      const task = await session.connect('127.0.0.1', server.tcpPort);
+      await task.write('ECHO\n');
+      for (let i = 0; i < count; i++) {
+        await task.write(MESSAGE);
+        await task.readData({ minLength: MESSAGE.length });
+      }
+      await session[Symbol.asyncDispose]();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function tlsReceive(): Promise<void> {
+  const server = await startServer();
+  const bytes = count * CHUNK.length;
+  let received = 0;
+  try {
+    if (variant === 'task') {
+      const session = new Session();
+      const task = await session.connect('localhost', server.tlsPort, { tls: { ca: server.ca } });
+      await task.write(`SOURCE ${bytes}\n`);
+      for (;;) {
+        const { data, atEOF } = await task.readData({ maxLength: 65_536 });
+        received += data.length;
+        if (atEOF) break;
+      }
+      await session[Symbol.asyncDispose]();
+    } else {
+      const socket = variant === 'raw' ? await rawTlsSocket(server) : await rawTlsOverTcp(server);
+      const queue: Buffer[] = [];
+      let wake: (() => void) | null = null;
+      let ended = false;
+      const wakeReader = (): void => {
+        const waiting = wake;
+        wake = null;
+        waiting?.();
+      };
+      socket.on('end', () => {
+        ended = true;
+        wakeReader();
+      });
+      if (variant === 'raw') {
+        socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      } else {
+        socket.on('data', (chunk: Buffer) => {
+          queue.push(chunk);
+          wakeReader();
+        });
+      }
+      socket.write(`SOURCE ${bytes}\n`);
+      for (;;) {
+        if (queue.length > 0) {
+          received += (await Promise.resolve(queue.shift()!)).length;
+        } else if (ended) {
+          break;
+        } else {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      }
+      socket.destroy();
+    }
+  } finally {
+    await server.stop();
+  }
+  if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
+}
+
+const workloads: Record<string, { variants: string[]; run: () => Promise<void> }> = {
+  'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
+  'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
+  'tls-receive': { variants: ['task', 'hand-written', 'raw'], run: tlsReceive },
+};
+const chosen = workloads[workload ?? ''];
+if (chosen === undefined || !chosen.variants.includes(variant ?? '') || !(count > 0)) {
+  console.error(`usage: instructions.js WORKLOAD VARIANT COUNT\n${Object.entries(workloads)
+    .map(([name, w]) => `  ${name}: ${w.variants.join(' | ')}`).join('\n')}`);
+  process.exit(2);
+}
+await chosen.run();
