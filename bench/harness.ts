@@ -128,7 +128,9 @@ export async function runBenchmark(benchmark: Benchmark, server: Server, log: (l
     // median of those. The machine's speed drifts over minutes; a ratio of medians would carry the
     // drift between rounds into the ratio, a paired ratio cancels it.
     const ratio = variant.name === benchmark.baseline ? 1 : median(list.map((r, i) => r / baseline[i]!));
-    const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => median(rates.get(other)!) > rate);
+    // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs.
+    const behind = (benchmark.ahead?.[variant.name] ?? [])
+      .filter((other) => median(list.map((r, i) => r / rates.get(other)![i]!)) < 1);
     const extraList = extras.get(variant.name);
     const result: Result = {
       benchmark: benchmark.name,
