@@ -114,7 +114,7 @@ export interface DelimitedReadOptions extends OperationOptions {
 /**
  * What most tasks never use (a proxy route, a service, TLS from the start, a delegate, a signal,
  * retries, progress, the TLS record feed…), kept apart so that a plain task carries one field
- * for all of it; StreamTask reads and writes it through private accessors as if it were its own.
+ * for all of it; StreamTask reads it with `#rare()` and writes it with `#setSeldom()`.
  */
 class Seldom {
   /** The TCP socket under a TLS one (destroyed with it). */
