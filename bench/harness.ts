@@ -115,7 +115,9 @@ export async function runBenchmark(benchmark: Benchmark, server: Server, log: (l
       const sample = await bounded(variant, server);
       rates.get(variant.name)!.push(sample.work / sample.seconds);
       if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
-      (globalThis as { gc?: () => void }).gc?.();
+      // No forced full collection between variants: it let the maps of the objects a run made die,
+      // and V8 then threw away the optimized code that depended on them, so every timed run began
+      // by compiling its code again, a cost that grows with the variant's code (docs/performance.md).
     }
     log(`  ${benchmark.name}: round ${round + 1}/${benchmark.rounds} done`);
   }
