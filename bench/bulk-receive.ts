@@ -2,48 +2,20 @@
 import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import PromiseSocket from 'promise-socket';
-import { asyncio, GiB, rawSocket, rawTlsOverTcp, rawTlsSocket, withTask } from './clients.js';
+import { asyncio, GiB, rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk, withTask } from './clients.js';
 import { timed as timedPer, type Benchmark, type Server, type Variant } from './harness.js';
 
 /** Times a variant; its cpuNs is per 64 KiB. */
 const timed = (work: () => Promise<number>): ReturnType<typeof timedPer> => timedPer(work, 65536);
 
-/**
- * The floor for any reader that awaits a promise per chunk: a queue, one waiting resolver, no
- * checks, no time limits, no cancellation. What our reads cost beyond that is ours.
- */
+/** The floor for promise-based reading (see readAwaitingEachChunk): what our reads cost beyond it is ours. */
 function handWritten(name: string, open: (server: Server) => Promise<net.Socket>, command: string): Variant {
   return {
     name,
     run: async (server) => {
       const socket = await open(server);
       return timed(async () => {
-        const queue: Buffer[] = [];
-        let wake: (() => void) | null = null;
-        let ended = false;
-        const poke = (): void => {
-          const resolve = wake;
-          wake = null;
-          resolve?.();
-        };
-        socket.on('data', (chunk: Buffer) => {
-          queue.push(chunk);
-          poke();
-        });
-        socket.on('end', () => {
-          ended = true;
-          poke();
-        });
-        socket.write(command);
-        let total = 0;
-        for (;;) {
-          if (queue.length === 0) {
-            if (ended) break;
-            await new Promise<void>((resolve) => (wake = resolve));
-            continue;
-          }
-          total += (await Promise.resolve(queue.shift()!)).length;
-        }
+        const total = await readAwaitingEachChunk(socket, command);
         socket.destroy();
         return total;
       });

@@ -77,3 +77,37 @@ export function untilEnd(socket: net.Socket): Promise<Buffer> {
 
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
+
+/**
+ * The floor for any reader that awaits a promise per chunk: sends `command`, then reads until the
+ * end of stream with a queue of chunks and one waiting resolver (no checks, no time limits, no
+ * cancellation), one awaited promise per chunk. Resolves with the bytes read.
+ */
+export async function readAwaitingEachChunk(socket: net.Socket, command: string): Promise<number> {
+  const queue: Buffer[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  const poke = (): void => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  socket.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    poke();
+  });
+  socket.on('end', () => {
+    ended = true;
+    poke();
+  });
+  socket.write(command);
+  let total = 0;
+  for (;;) {
+    if (queue.length === 0) {
+      if (ended) return total;
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    total += (await Promise.resolve(queue.shift()!)).length;
+  }
+}

@@ -21,7 +21,7 @@ import net from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import PromiseSocket from 'promise-socket';
 import { Session } from 'streamtask';
-import { rawSocket, rawTlsOverTcp, rawTlsSocket } from './clients.js';
+import { rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk } from './clients.js';
 import { startServer } from './harness.js';
 
 const [workload, variant, countArgument] = process.argv.slice(2);
@@ -149,38 +149,18 @@ async function tlsReceive(): Promise<void> {
         if (atEOF) break;
       }
       await session[Symbol.asyncDispose]();
-    } else {
-      const socket = variant === 'raw' ? await rawTlsSocket(server) : await rawTlsOverTcp(server);
-      const queue: Buffer[] = [];
-      let wake: (() => void) | null = null;
-      let ended = false;
-      const wakeReader = (): void => {
-        const waiting = wake;
-        wake = null;
-        waiting?.();
-      };
-      socket.on('end', () => {
-        ended = true;
-        wakeReader();
+    } else if (variant === 'raw') {
+      const socket = await rawTlsSocket(server);
+      received = await new Promise<number>((resolve) => {
+        let total = 0;
+        socket.on('data', (chunk: Buffer) => (total += chunk.length));
+        socket.on('end', () => resolve(total));
+        socket.write(`SOURCE ${bytes}\n`);
       });
-      if (variant === 'raw') {
-        socket.on('data', (chunk: Buffer) => (received += chunk.length));
-      } else {
-        socket.on('data', (chunk: Buffer) => {
-          queue.push(chunk);
-          wakeReader();
-        });
-      }
-      socket.write(`SOURCE ${bytes}\n`);
-      for (;;) {
-        if (queue.length > 0) {
-          received += (await Promise.resolve(queue.shift()!)).length;
-        } else if (ended) {
-          break;
-        } else {
-          await new Promise<void>((resolve) => (wake = resolve));
-        }
-      }
+      socket.destroy();
+    } else {
+      const socket = await rawTlsOverTcp(server);
+      received = await readAwaitingEachChunk(socket, `SOURCE ${bytes}\n`);
       socket.destroy();
     }
   } finally {
