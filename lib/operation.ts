@@ -56,7 +56,7 @@ interface PendingLink extends Interruptible {
  * and write constructs a subclass of this one (measured: about a third slower per operation).
  * They are TypeScript-private for the same reason (a `#field` is a class field).
  */
-export class Operation<T> implements PendingLink {
+export class Operation<T, P extends ContextOf = ContextOf> implements PendingLink {
   declare readonly name: string;
   declare readonly promise: Promise<T>;
   declare private isSettled: boolean;
@@ -67,7 +67,8 @@ export class Operation<T> implements PendingLink {
   declare private signal: AbortSignalLike | undefined;
   declare private onAbort: (() => void) | undefined;
   declare private errorContext: ErrorContext | undefined;
-  declare private readonly contexts: ContextOf;
+  /** What made it: its error context comes from here, and a subclass's steps use it too. */
+  declare protected readonly port: P;
   /**
    * Called once if the operation is interrupted (time limit, abort or cancel) before it finished.
    * It may return a more precise error to reject with (a write says how many bytes it committed).
@@ -83,7 +84,7 @@ export class Operation<T> implements PendingLink {
    * is pending (the task rejects those on cancel). A signal that is already aborted settles it at
    * once; the time limit and later aborts count only after `watch()`.
    */
-  constructor(name: string, contexts: ContextOf, timeout: number, signal: AbortSignalLike | undefined, owner?: PendingList) {
+  constructor(name: string, port: P, timeout: number, signal: AbortSignalLike | undefined, owner?: PendingList) {
     this.name = name;
     this.isSettled = false;
     // Set before the executor sets them, so the object keeps one shape. The executor stores into
@@ -100,7 +101,7 @@ export class Operation<T> implements PendingLink {
     this.signal = signal;
     this.onAbort = undefined;
     this.errorContext = undefined;
-    this.contexts = contexts;
+    this.port = port;
     this.onInterrupt = undefined;
     this.owner = owner;
     this.previousPending = null;
@@ -118,7 +119,7 @@ export class Operation<T> implements PendingLink {
 
   /** Host, port and operation name, for errors. */
   get context(): ErrorContext {
-    return (this.errorContext ??= this.contexts.contextOf(this.name));
+    return (this.errorContext ??= this.port.contextOf(this.name));
   }
 
   get settled(): boolean {

@@ -50,11 +50,10 @@ export interface ReadPort extends ContextOf {
  * its step on the read lane (`run`), and, while it waits, the task's reader (`attempt`) and the
  * lane's completion (`onFinish`). One object per read, so the hot path allocates little.
  */
-export abstract class PendingRead<T> extends Operation<T> implements Completion, Reader {
+export abstract class PendingRead<T> extends Operation<T, ReadPort> implements Completion, Reader {
   // Declared, not class fields, as in Operation: so that `new DataRead()` inlines its super() calls.
   /** Bytes the read needs buffered at once (the socket keeps reading until then). */
   declare readonly need: number;
-  declare private readonly port: ReadPort;
   declare private waiting: boolean;
   declare private finished: boolean;
   declare private finishListener: FinishListener | undefined;
@@ -62,7 +61,6 @@ export abstract class PendingRead<T> extends Operation<T> implements Completion,
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, need: number) {
     super(name, port, timeout, signal, port.pendingReads);
     this.need = need;
-    this.port = port;
     this.waiting = false;
     this.finished = false;
     this.finishListener = undefined;
@@ -120,20 +118,20 @@ const EMPTY = new Uint8Array(0);
 
 /** readData: at least `min`, at most `max`; the rest with atEOF at end of stream. */
 export class DataRead extends PendingRead<ReadResult> {
-  declare readonly min: number;
   declare readonly max: number;
 
+  /** `min` is the read's `need`. */
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, min: number, max: number) {
     super(name, port, timeout, signal, min);
-    this.min = min;
     this.max = max;
   }
 
   protected finish(state: ReadState): boolean {
     const { buffer } = state;
     const buffered = buffer.length;
-    if (buffered >= this.min || state.eofReceived) {
-      const data = buffered === 0 ? EMPTY : buffer.take(Math.min(this.min, buffered), this.max);
+    const min = this.need;
+    if (buffered >= min || state.eofReceived) {
+      const data = buffered === 0 ? EMPTY : buffer.take(Math.min(min, buffered), this.max);
       const atEOF = state.eofReceived && buffer.length === 0;
       if (atEOF) state.deliveredEOF();
       this.resolve({ data, atEOF });
@@ -171,16 +169,14 @@ export class ChunkRead extends PendingRead<IteratorResult<Uint8Array, undefined>
 
 /** readExactly: `count` bytes; at end of stream `incompleteRead`, the bytes staying buffered. */
 export class ExactRead extends PendingRead<Uint8Array> {
-  declare readonly count: number;
-
+  /** `count` is the read's `need`. */
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined, count: number) {
     super(name, port, timeout, signal, count);
-    this.count = count;
   }
 
   protected finish(state: ReadState): boolean {
     const { buffer } = state;
-    const count = this.count;
+    const count = this.need;
     if (buffer.length >= count) {
       const data = buffer.takeExactly(count);
       if (state.eofReceived && buffer.length === 0) state.deliveredEOF();

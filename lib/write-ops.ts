@@ -17,18 +17,16 @@ export interface WritePort extends ContextOf {
   sendOne(write: WriteOp): true | Completion;
 }
 
-export class WriteOp extends Operation<void> {
+export class WriteOp extends Operation<void, WritePort> {
   // Declared, not class fields, as in Operation: so that `new WriteOp()` inlines its super() call.
   declare readonly bytes: Uint8Array;
   /** Its bytes were handed to the socket (and will be sent even if it is interrupted now). */
   declare committed: boolean;
-  declare private readonly port: WritePort;
 
   constructor(port: WritePort, timeout: number, signal: AbortSignalLike | undefined, bytes: Uint8Array) {
     super('write', port, timeout, signal, port.pending);
     this.bytes = bytes;
     this.committed = false;
-    this.port = port;
   }
 
   /** Its step when it goes alone (the first write of a tick, on an idle lane). */
