@@ -39,8 +39,10 @@ export class MetricsRecorder {
     this.#secure = { startDate: time, endDate: null, protocol: null, cipher: null };
   }
 
+  /** Called after secureConnectionStarted() (the task's upgrade always starts it first). */
   secureConnectionEnded(time: number, protocol: string, cipher: string): void {
-    const secure = this.#secure ??= { startDate: time, endDate: null, protocol: null, cipher: null };
+    const secure = this.#secure;
+    if (secure === null) return;
     secure.endDate = time;
     secure.protocol = protocol;
     secure.cipher = cipher;

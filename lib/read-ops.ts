@@ -201,23 +201,22 @@ export type AtEOFWithoutDelimiter = 'reject' | 'rest';
  */
 export class DelimitedRead extends PendingRead<Uint8Array | null> {
   declare readonly delimiter: Uint8Array;
-  declare readonly maxLength: number;
   declare readonly atEOF: AtEOFWithoutDelimiter;
   /** Bytes already searched: the next search starts where a delimiter could newly end. */
   declare private searched: number;
 
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
     delimiter: Uint8Array, maxLength: number, atEOF: AtEOFWithoutDelimiter) {
+    // `maxLength` is the read's `need`.
     super(name, port, timeout, signal, maxLength);
     this.delimiter = delimiter;
-    this.maxLength = maxLength;
     this.atEOF = atEOF;
     this.searched = 0;
   }
 
   protected finish(state: ReadState): boolean {
     const { buffer } = state;
-    const { delimiter, maxLength } = this;
+    const { delimiter, need: maxLength } = this;
     const at = buffer.indexOf(delimiter, this.searched, maxLength);
     if (at >= 0) {
       const data = buffer.takeExactly(at + delimiter.length);
