@@ -141,4 +141,18 @@ describe('operations before resume', () => {
     expect(info.remoteAddress).toBe('127.0.0.1');
     expect(info.localPort).toBeGreaterThan(0);
   });
+
+  test('a task from connect() still tells its addresses after the peer reset it (opened, metrics)', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const ourPort = remote.socket.remotePort;
+    remote.socket.resetAndDestroy();
+    await task.closed.catch(() => {});
+    expect(task.error?.code).toBe('networkConnectionLost');
+    const info = await task.opened;
+    expect(info).toEqual({ localAddress: '127.0.0.1', localPort: ourPort, remoteAddress: '127.0.0.1', remotePort: loopback.peer.port });
+    expect(task.opened).toBe(task.opened);
+    const { localAddress, localPort, remoteAddress, remotePort } = task.metrics;
+    expect({ localAddress, localPort, remoteAddress, remotePort }).toEqual(info);
+  });
 });

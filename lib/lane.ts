@@ -97,7 +97,9 @@ export class Lane extends PendingList {
     return (this.#flags & (OPEN | STEPPING | RUNNING)) === OPEN && (queue === undefined || (queue.size === 0 && queue.pending === 0));
   }
 
-  #queue(): PQueue {
+  // Helper methods are TypeScript-private, not #private: a class with #methods gives each
+  // instance a slot for its brand (8 bytes, measured), and every task has two lanes.
+  private queue(): PQueue {
     if (this.#pQueue === undefined) {
       this.#pQueue = new PQueue({ concurrency: 1, autoStart: false });
       if ((this.#flags & (OPEN | RUNNING)) === OPEN) this.#pQueue.start();
@@ -121,10 +123,10 @@ export class Lane extends PendingList {
       } finally {
         this.#flags &= ~STEPPING;
       }
-      if (result !== true) this.#runUntil(result);
+      if (result !== true) this.runUntil(result);
       return;
     }
-    this.#queue().add(() => toPromise(runStep(step))).catch(noop);
+    this.queue().add(() => toPromise(runStep(step))).catch(noop);
   }
 
   /**
@@ -136,7 +138,7 @@ export class Lane extends PendingList {
   }
 
   /** Holds the queue while a fast-path step finishes. */
-  #runUntil(result: Completion | Promise<unknown>): void {
+  private runUntil(result: Completion | Promise<unknown>): void {
     this.#flags |= RUNNING;
     this.#pQueue?.pause();
     if (result instanceof Promise) {

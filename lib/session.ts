@@ -15,7 +15,7 @@ import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
-import { StreamTask } from './stream-task.js';
+import { StreamTask, whenOpened } from './stream-task.js';
 import { describe, hostArgument, portArgument } from './validate.js';
 
 /** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */
@@ -267,7 +267,7 @@ let constructingShared = false;
  */
 async function openedOrClosed(task: StreamTask): Promise<void> {
   try {
-    await task.opened;
+    await whenOpened(task);
   } catch (error) {
     await task.closed.catch(() => {});
     throw error;

@@ -140,6 +140,8 @@ class Seldom {
   progressTimer: NodeJS.Timeout | undefined = undefined;
   progressSent = 0;
   progressReceived = 0;
+  /** For a task with TLS from the first byte: what its handshake negotiated (`opened` reports it). */
+  openedTls: SecureConnectionInfo | null = null;
 }
 
 /** What a task without a Seldom of its own reads (never written). */
@@ -172,6 +174,16 @@ const CAPTURED = 1 << 16;
 const WAITING_ANNOUNCED = 1 << 17;
 const PROGRESS_WANTED = 1 << 18;
 const BETTER_ROUTE_WANTED = 1 << 19;
+/** The connection opened (before any failure): `opened` resolves. */
+const OPENED = 1 << 20;
+/**
+ * #opened holds a Deferred only Session.connect() waits on (see whenOpened): dropped once
+ * settled, so a task from `connect()` keeps no promise unless `opened` is asked for.
+ */
+const OPENED_UNASKED = 1 << 21;
+
+/** Session.connect()'s wait for a task to open (see StreamTask#whenOpened); not public. */
+export let whenOpened: (task: StreamTask) => Promise<unknown>;
 
 /** A socket of a task names its task, for the listeners all tasks share. */
 const TASK = Symbol('streamtask.task');
@@ -248,8 +260,6 @@ export class StreamTask extends TaskEventTarget {
   readonly #buffer = new ReadBuffer();
   #reader: Reader | null = null;
 
-  /** The read lane; also the list of pending reads (on failure they may still take bytes that had arrived). */
-  readonly #readLane = new Lane();
   /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
   readonly #writeLane = new Lane();
   /** The batch of writes still taking more (see #enqueueWrite). */
@@ -260,12 +270,11 @@ export class StreamTask extends TaskEventTarget {
   /**
    * `opened` and `closed`: nothing until asked (most tasks never ask for `closed`), a Deferred
    * while asked and undecided, then only its promise. What they settle to is the task's state
-   * (#openedInfo, #error, #state), so nothing needs keeping for them before they are asked.
+   * (OPENED and the metrics' addresses, #error, #state), so nothing needs keeping for them
+   * before they are asked.
    */
   #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
   #closed: Deferred<void> | Promise<void> | null = null;
-  /** What `opened` resolves with, once the connection is open (before any failure). */
-  #openedInfo: ConnectionInfo | null = null;
   #countOfBytesSent = 0;
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
@@ -273,10 +282,14 @@ export class StreamTask extends TaskEventTarget {
 
   /**
    * The task as its reads and writes see it: one object whose methods live on its prototype,
-   * so a task carries no closures for them (an idle task is smaller for it).
+   * so a task carries no closures for them (an idle task is smaller for it). It is also the
+   * read lane, and so the list of pending reads (on failure they may still take bytes that had
+   * arrived): one object where two would each cost a header and a field of the task.
    */
-  static readonly #Sides = class TaskSides implements ReadState, ReadPort, WritePort {
-    constructor(readonly task: StreamTask) {}
+  static readonly #Sides = class TaskSides extends Lane implements ReadState, ReadPort, WritePort {
+    constructor(readonly task: StreamTask) {
+      super();
+    }
     get state(): ReadState {
       return this;
     }
@@ -290,7 +303,7 @@ export class StreamTask extends TaskEventTarget {
       return this.task.#error;
     }
     get pendingReads(): PendingList {
-      return this.task.#readLane;
+      return this;
     }
     get pending(): PendingList {
       return this.task.#writeLane;
@@ -321,7 +334,7 @@ export class StreamTask extends TaskEventTarget {
   };
 
   /** The task as its operations see it (see #Sides). */
-  readonly #sides: ReadState & ReadPort & WritePort = new StreamTask.#Sides(this);
+  readonly #sides = new StreamTask.#Sides(this);
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
@@ -403,6 +416,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Resolves when the connection is open; rejects if it never opens. Never unhandled. */
   get opened(): Promise<ConnectionInfo> {
+    this.#setFlag(OPENED_UNASKED, false);
     const slot = this.#opened instanceof Promise ? this.#opened : this.#decideOpened(this.#opened ?? new Deferred());
     this.#opened = slot;
     return slot instanceof Promise ? slot : slot.promise;
@@ -420,7 +434,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Settles `opened` if the task's state decides it; once settled, only the promise is kept. */
   #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
-    if (this.#openedInfo !== null) opened.resolve(this.#openedInfo);
+    if (this.#has(OPENED)) opened.resolve(this.#openedInfo());
     else if (this.#error !== null) opened.reject(this.#error);
     else if (this.#state === 'completed') opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
     return opened.settled ? opened.promise : opened;
@@ -435,8 +449,37 @@ export class StreamTask extends TaskEventTarget {
 
   /** The task's state changed in a way that may decide `opened` or `closed`: settle them if asked. */
   #decideResults(): void {
-    if (this.#opened instanceof Deferred) this.#opened = this.#decideOpened(this.#opened);
+    if (this.#opened instanceof Deferred) {
+      const opened = this.#decideOpened(this.#opened);
+      this.#opened = opened instanceof Promise && this.#has(OPENED_UNASKED) ? null : opened;
+    }
     if (this.#closed instanceof Deferred) this.#closed = this.#decideClosed(this.#closed);
+  }
+
+  /** What `opened` resolves with, made when asked: the addresses live in the metrics' fields. */
+  #openedInfo(): ConnectionInfo {
+    const info = this.#metrics.connectionInfo()!;
+    const tls = this.#rare().openedTls;
+    if (tls !== null) info.tls = tls;
+    return info;
+  }
+
+  /**
+   * Session.connect()'s wait: settles as `opened` does, but the task keeps no promise once it
+   * has (a task from connect() would otherwise carry a resolved promise and its ConnectionInfo
+   * for life), unless `opened` is asked for too.
+   */
+  #whenOpened(): Promise<unknown> {
+    if (this.#opened !== null) return this.opened;
+    const opened = this.#decideOpened(new Deferred());
+    if (opened instanceof Promise) return opened;
+    this.#opened = opened;
+    this.#setFlag(OPENED_UNASKED, true);
+    return opened.promise;
+  }
+
+  static {
+    whenOpened = (task) => task.#whenOpened();
   }
 
   /** Timing and counts, under Foundation's `URLSessionTaskTransactionMetrics` names. */
@@ -481,8 +524,8 @@ export class StreamTask extends TaskEventTarget {
     this.#setFlag(FINISHING, true);
     this.#setState('canceling');
     this.#buffer.clear();
-    for (const op of [...this.#readLane.toArray(), ...this.#writeLane.toArray()]) op.interrupt(error);
-    this.#readLane.clear();
+    for (const op of [...this.#sides.toArray(), ...this.#writeLane.toArray()]) op.interrupt(error);
+    this.#sides.clear();
     this.#writeLane.clear();
     this.#decideResults();
     this.#wakeReader();
@@ -673,7 +716,7 @@ export class StreamTask extends TaskEventTarget {
     if (this.#has(CAPTURED)) return this.#rejected(this.#capturedError('closeRead'));
     this.#setFlag(READ_CLOSING, true);
     const op = this.#operation<void>('closeRead', 0, undefined, this.#writeLane);
-    this.#readLane.submit(() => {
+    this.#sides.submit(() => {
       if (op.settled) return true;
       this.#closeReadSide();
       op.resolve();
@@ -1051,7 +1094,7 @@ export class StreamTask extends TaskEventTarget {
       return released;
     };
     op.onInterrupt = () => release();
-    this.#readLane.submit(arrive);
+    this.#sides.submit(arrive);
     // Writes after this wait for it: none may join a batch sent before it.
     this.#openBatch = null;
     this.#writeLane.submit(arrive);
@@ -1311,35 +1354,27 @@ export class StreamTask extends TaskEventTarget {
 
   #onConnect(socket: net.Socket): void {
     this.#setFlag(CONNECTED, true);
-    const metrics = this.#metrics;
-    metrics.connectEndDate = metricsTime();
-    const info: ConnectionInfo = {
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-    };
-    metrics.connection = info;
+    this.#metrics.connected(metricsTime(), socket);
     this.#updateFlow();
     if (this.#rare().tlsAtStart === null && this.#rare().route === null) {
-      this.#opening(info);
+      this.#opening(null);
       return;
     }
-    void this.#establish(info);
+    void this.#establish();
   }
 
   /**
    * Proxy handshakes, TLS from the first byte, an HTTP Upgrade: all before the lanes open, all
    * within the connect time limit. Any failure fails the task (and so rejects `opened`).
    */
-  async #establish(info: ConnectionInfo): Promise<void> {
+  async #establish(): Promise<void> {
     try {
       const io = this.#preambleIO();
       for (const step of this.#rare().route?.beforeTls ?? []) await step(io);
       const tlsAtStart = this.#rare().tlsAtStart;
       const tls = tlsAtStart === null ? undefined : await this.#upgrade(tlsAtStart, 0);
       for (const step of this.#rare().route?.afterTls ?? []) await step(io);
-      this.#opening(tls === undefined ? info : { ...info, tls });
+      this.#opening(tls ?? null);
     } catch (error) {
       this.#fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.#context('connect')));
     }
@@ -1379,17 +1414,18 @@ export class StreamTask extends TaskEventTarget {
     };
   }
 
-  #opening(info: ConnectionInfo): void {
+  #opening(tls: SecureConnectionInfo | null): void {
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     if (this.#has(FINISHING)) return;
-    this.#readLane.open();
+    this.#sides.open();
     this.#writeLane.open();
     this.#watchRoute();
-    this.#openedInfo = info;
+    this.#setSeldom('openedTls', tls);
+    this.#setFlag(OPENED, true);
     this.#decideResults();
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
-    this.#callDelegate('didOpen', info);
+    if (this.#rare().delegate?.didOpen !== undefined) this.#callDelegate('didOpen', this.#openedInfo());
   }
 
   // ---- Bytes in -------------------------------------------------------------------------------
@@ -1453,7 +1489,7 @@ export class StreamTask extends TaskEventTarget {
     else if (this.#has(READ_CLOSING)) read.reject(invalidStateError(this.#context(read.name), 'the read side was closed by closeRead()'));
     else this.#refusedIfCancelled(read);
     if (read.settled) return read.promise;
-    this.#readLane.submit(read);
+    this.#sides.submit(read);
     read.watch();
     return read.promise;
   }
@@ -1484,7 +1520,7 @@ export class StreamTask extends TaskEventTarget {
     this.#writeLane.clear();
     this.#decideResults();
     this.#wakeReader();
-    this.#readLane.open();
+    this.#sides.open();
     if (this.#has(CONNECTED)) {
       // A reset or broken pipe closes both sides.
       this.#announceReadClosed();
@@ -1634,7 +1670,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
   #watchRoute(): void {
-    const address = this.#metrics.connection?.localAddress ?? null;
+    const address = this.#metrics.localAddress;
     if (!this.#has(BETTER_ROUTE_WANTED) || this.#rare().unwatchRoute !== undefined || address === null || this.#has(FINISHING)) return;
     this.#setSeldom('unwatchRoute', watchLocalAddress(address, () => {
       if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
