@@ -199,6 +199,20 @@ describe('session', () => {
     expect(loopback.session.tasks).toEqual([]);
   });
 
+  test('session.tasks lists live tasks oldest first; a task leaves it from the middle, the front or the back', async () => {
+    const tasks = [1, 2, 3, 4].map(() => loopback.session.streamTask('127.0.0.1', loopback.peer.port));
+    expect(loopback.session.tasks).toEqual(tasks);
+    const [a, b, c, d] = tasks as [StreamTask, StreamTask, StreamTask, StreamTask];
+    for (const [task, left] of [[b, [a, c, d]], [a, [c, d]], [d, [c]], [c, []]] as const) {
+      task.cancel();
+      await settle(task.closed);
+      expect(loopback.session.tasks).toEqual(left);
+    }
+    const later = loopback.session.streamTask('127.0.0.1', loopback.peer.port);
+    expect(loopback.session.tasks).toEqual([later]);
+    later.cancel();
+  });
+
   test('invalidateAndCancel cancels every task', async () => {
     const tasks = await Promise.all([1, 2, 3].map(() => loopback.session.connect('127.0.0.1', loopback.peer.port)));
     expect(loopback.session.tasks).toHaveLength(3);

@@ -15,7 +15,7 @@ import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
-import { StreamTask, whenOpened } from './stream-task.js';
+import { newTaskList, StreamTask, whenOpened } from './stream-task.js';
 import { describe, hostArgument, portArgument } from './validate.js';
 
 /** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */
@@ -49,7 +49,7 @@ export class Session extends EventTarget {
   readonly configuration: Readonly<ResolvedConfiguration>;
   /** Called for every task of this session, at the moments its events fire. */
   readonly delegate: StreamTaskDelegate<StreamTask> | undefined;
-  readonly #tasks = new Set<StreamTask>();
+  readonly #tasks = newTaskList();
   readonly #isShared: boolean;
   #nextIdentifier = 1;
   #invalidated = false;
@@ -88,7 +88,7 @@ export class Session extends EventTarget {
 
   /** The tasks of this session that have not completed. */
   get tasks(): StreamTask[] {
-    return [...this.#tasks];
+    return this.#tasks.toArray();
   }
 
   /**
@@ -131,11 +131,6 @@ export class Session extends EventTarget {
     return this.#createTask(host, givenPort, given, []);
   }
 
-  /** One function for all tasks: a completed task leaves the session's list. */
-  readonly #forgetTask = (task: StreamTask): void => {
-    this.#tasks.delete(task);
-  };
-
   #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[], service: ServiceDescriptor | null = null): StreamTask {
     if (this.#invalidated) {
       throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
@@ -154,14 +149,13 @@ export class Session extends EventTarget {
       configuration,
       signal,
       taskDescription,
-      onComplete: this.#forgetTask,
+      list: this.#tasks,
       delegate: this.delegate,
       tlsAtStart,
       route,
       service,
       resolver: this.#resolverFor(configuration.dnsServers),
     });
-    this.#tasks.add(task);
     return task;
   }
 
