@@ -81,6 +81,7 @@ export interface Benchmark {
 export interface Check {
   what: string;
   value: number;
+  /** Empty for a figure shown for context, with no target. */
   target: string;
   met: boolean;
 }

@@ -71,6 +71,28 @@ function rawVariant(count: number): Variant {
   };
 }
 
+/**
+ * A raw socket as a protocol client keeps it open: listening for data, end of stream, errors
+ * and close, its addresses read once (for logs, or a `opened` of its own). Not the target's
+ * baseline (that is the bare socket above); it shows what of a task's memory any client pays.
+ */
+function rawClientVariant(count: number): Variant {
+  const ignore = (): void => {};
+  return {
+    name: `net.Socket, as a client keeps it × ${count}`,
+    run: (server: Server) => measure(count, async () => {
+      const socket = await rawSocket(server.tcpPort);
+      await rawRoundTrip(socket);
+      for (const event of ['data', 'end', 'error', 'close']) socket.on(event, ignore);
+      void socket.localAddress;
+      void socket.remoteAddress;
+      return socket;
+    }, async (sockets) => {
+      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+    }),
+  };
+}
+
 function taskVariant(count: number): Variant {
   return {
     name: `StreamTask × ${count}`,
@@ -102,15 +124,21 @@ export const manyTasks: Benchmark = {
   rounds: 3,
   baseline: `net.Socket × ${LARGE}`,
   targets: {},
-  variants: [rawVariant(SMALL), taskVariant(SMALL), rawVariant(LARGE), taskVariant(LARGE)],
+  variants: [rawVariant(SMALL), taskVariant(SMALL), rawVariant(LARGE), rawClientVariant(LARGE), taskVariant(LARGE)],
   checks: (results) => {
     const perConnection = (name: string): number => results.find((r) => r.variant === name)!.extra!.heapBytesPerConnection!;
-    const ratio = perConnection(`StreamTask × ${LARGE}`) / perConnection(`net.Socket × ${LARGE}`);
+    const task = perConnection(`StreamTask × ${LARGE}`);
+    const ratio = task / perConnection(`net.Socket × ${LARGE}`);
     return [{
       what: `heap per open idle task ÷ per raw socket (N = ${LARGE})`,
       value: ratio,
       target: '≤ 1.3',
       met: ratio <= 1.3,
+    }, {
+      what: `heap per open idle task ÷ per raw socket as a client keeps it (N = ${LARGE}; not a target)`,
+      value: task / perConnection(`net.Socket, as a client keeps it × ${LARGE}`),
+      target: '',
+      met: true,
     }];
   },
 };

@@ -56,7 +56,8 @@ try {
 }
 console.log(`\n${table(results)}\n`);
 for (const check of checks) {
-  console.log(`${check.benchmark}: ${check.what} = ${check.value.toFixed(2)} (target ${check.target}): ${check.met ? 'yes' : 'NO'}`);
+  const verdict = check.target === '' ? '' : ` (target ${check.target}): ${check.met ? 'yes' : 'NO'}`;
+  console.log(`${check.benchmark}: ${check.what} = ${check.value.toFixed(2)}${verdict}`);
 }
 console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
 for (const result of results) console.log(`RESULT ${JSON.stringify(result)}`);

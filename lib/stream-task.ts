@@ -141,6 +141,8 @@ class Seldom {
   progressTimer: NodeJS.Timeout | undefined = undefined;
   progressSent = 0;
   progressReceived = 0;
+  /** `closed` once asked (see StreamTask#opened): most tasks never ask. */
+  closed: Deferred<void> | Promise<void> | null = null;
   /** For a task with TLS from the first byte: what its handshake negotiated (`opened` reports it). */
   openedTls: SecureConnectionInfo | null = null;
 }
@@ -286,13 +288,12 @@ export class StreamTask extends TaskEventTarget {
   #wroteInTick = -1;
 
   /**
-   * `opened` and `closed`: nothing until asked (most tasks never ask for `closed`), a Deferred
+   * `opened` and `closed` (in Seldom): nothing until asked (most tasks never ask for `closed`), a Deferred
    * while asked and undecided, then only its promise. What they settle to is the task's state
    * (OPENED and the metrics' addresses, #error, #state), so nothing needs keeping for them
    * before they are asked.
    */
   #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
-  #closed: Deferred<void> | Promise<void> | null = null;
   #countOfBytesSent = 0;
   #countOfBytesReceived = 0;
   readonly #metrics = new MetricsRecorder();
@@ -445,8 +446,9 @@ export class StreamTask extends TaskEventTarget {
    * task's error on failure or cancel. Never unhandled.
    */
   get closed(): Promise<void> {
-    const slot = this.#closed instanceof Promise ? this.#closed : this.#decideClosed(this.#closed ?? new Deferred());
-    this.#closed = slot;
+    const closed = this.#rare().closed;
+    const slot = closed instanceof Promise ? closed : this.#decideClosed(closed ?? new Deferred());
+    this.#setSeldom('closed', slot);
     return slot instanceof Promise ? slot : slot.promise;
   }
 
@@ -471,7 +473,8 @@ export class StreamTask extends TaskEventTarget {
       const opened = this.#decideOpened(this.#opened);
       this.#opened = opened instanceof Promise && this.#has(OPENED_UNASKED) ? null : opened;
     }
-    if (this.#closed instanceof Deferred) this.#closed = this.#decideClosed(this.#closed);
+    const closed = this.#rare().closed;
+    if (closed instanceof Deferred) this.#setSeldom('closed', this.#decideClosed(closed));
   }
 
   /** What `opened` resolves with, made when asked: the addresses live in the metrics' fields. */
