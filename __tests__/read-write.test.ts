@@ -134,6 +134,8 @@ describe('operations before resume', () => {
   test('the options-object form and taskDescription', async () => {
     const task = loopback.session.streamTask({ host: '127.0.0.1', port: loopback.peer.port, taskDescription: 'mail' });
     expect(task.taskDescription).toBe('mail');
+    task.taskDescription = 'mail, second try';
+    expect(task.taskDescription).toBe('mail, second try');
     expect(loopback.session.tasks).toContain(task);
     task.resume();
     const info = await task.opened;

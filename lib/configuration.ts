@@ -67,7 +67,7 @@ export interface SessionConfiguration {
 export interface StreamTaskOptions extends SessionConfiguration {
   /** Aborting it cancels the whole task, as `cancel(signal.reason)` does. */
   signal?: AbortSignalLike;
-  /** A label of your own, shown in errors' context and kept on `task.taskDescription`. */
+  /** A label of your own, kept on `task.taskDescription` (which you may also set later). */
   taskDescription?: string;
 }
 

@@ -46,7 +46,7 @@ import {
 } from './events.js';
 import { Lane, Later } from './lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
-import { MetricsRecorder, metricsTime } from './metrics.js';
+import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type SecureTimeline, type Timeline } from './metrics.js';
 import { settleLayout } from './settle-layout.js';
 import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
@@ -141,6 +141,9 @@ class Seldom {
   progressTimer: NodeJS.Timeout | undefined = undefined;
   progressSent = 0;
   progressReceived = 0;
+  /** The secure connection's part of the timeline (metrics.ts), for a task that goes secure. */
+  secureTimeline: SecureTimeline | null = null;
+  taskDescription: string | undefined = undefined;
   /** `closed` once asked (see StreamTask#opened): most tasks never ask. */
   closed: Deferred<void> | Promise<void> | null = null;
   /** For a task with TLS from the first byte: what its handshake negotiated (`opened` reports it). */
@@ -184,6 +187,10 @@ const OPENED = 1 << 20;
  * settled, so a task from `connect()` keeps no promise unless `opened` is asked for.
  */
 const OPENED_UNASKED = 1 << 21;
+/** The task's state: its index in STATES, in two bits. */
+const STATE_SHIFT = 22;
+const STATE_BITS = 3 << STATE_SHIFT;
+const STATES: readonly StreamTaskState[] = ['suspended', 'running', 'canceling', 'completed'];
 
 /** A session's live tasks, oldest first (see StreamTask.#List); not public. */
 export interface TaskList {
@@ -233,8 +240,18 @@ const LINE_FEED = new Uint8Array([0x0a]);
 export class StreamTask extends TaskEventTarget {
   /** Unique among the tasks of its session. */
   readonly taskIdentifier: number;
-  /** A label of your own. */
-  taskDescription: string | undefined;
+
+  /**
+   * A label of your own (Foundation's `taskDescription`), settable. Kept with the seldom-used
+   * state: most tasks have none.
+   */
+  get taskDescription(): string | undefined {
+    return this.#rare().taskDescription;
+  }
+
+  set taskDescription(description: string | undefined) {
+    this.#setSeldom('taskDescription', description);
+  }
 
   readonly #host: string;
   readonly #port: number;
@@ -243,7 +260,6 @@ export class StreamTask extends TaskEventTarget {
   #list: LiveList | null = null;
   #previousInList: StreamTask | null = null;
   #nextInList: StreamTask | null = null;
-  #state: StreamTaskState = 'suspended';
   #error: StreamTaskError | null = null;
 
   #socket: net.Socket | null = null;
@@ -290,13 +306,19 @@ export class StreamTask extends TaskEventTarget {
   /**
    * `opened` and `closed` (in Seldom): nothing until asked (most tasks never ask for `closed`), a Deferred
    * while asked and undecided, then only its promise. What they settle to is the task's state
-   * (OPENED and the metrics' addresses, #error, #state), so nothing needs keeping for them
+   * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
    * before they are asked.
    */
   #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
   #countOfBytesSent = 0;
   #countOfBytesReceived = 0;
-  readonly #metrics = new MetricsRecorder();
+  /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
+  #fetchStartDate: number | null = null;
+  #domainLookupEndDate: number | null = null;
+  #connectEndDate: number | null = null;
+  #local: net.AddressInfo | null = null;
+  #remoteAddress = '';
+  #remotePort = 0;
   #connectTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -390,7 +412,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** `'suspended'` until `resume()`, then `'running'`; `'canceling'` and `'completed'` at the end. */
   get state(): StreamTaskState {
-    return this.#state;
+    return this.#state();
   }
 
   /** Why the task failed or was cancelled; null while it is well or when it completed cleanly. */
@@ -456,12 +478,12 @@ export class StreamTask extends TaskEventTarget {
   #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
     if (this.#has(OPENED)) opened.resolve(this.#openedInfo());
     else if (this.#error !== null) opened.reject(this.#error);
-    else if (this.#state === 'completed') opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+    else if (this.#state() === 'completed') opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
     return opened.settled ? opened.promise : opened;
   }
 
   #decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
-    if (this.#state !== 'completed') return closed;
+    if (this.#state() !== 'completed') return closed;
     if (this.#error !== null) closed.reject(this.#error);
     else closed.resolve();
     return closed.promise;
@@ -479,7 +501,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** What `opened` resolves with, made when asked: the addresses live in the metrics' fields. */
   #openedInfo(): ConnectionInfo {
-    const info = this.#metrics.connectionInfo()!;
+    const info = connectionInfo(this.#timeline())!;
     const tls = this.#rare().openedTls;
     if (tls !== null) info.tls = tls;
     return info;
@@ -544,14 +566,26 @@ export class StreamTask extends TaskEventTarget {
 
   /** Timing and counts, under Foundation's `URLSessionTaskTransactionMetrics` names. */
   get metrics(): TaskMetrics {
-    return this.#metrics.snapshot(this.#countOfBytesSent, this.#countOfBytesReceived, this.#rare().route?.via != null);
+    const seldom = this.#rare();
+    return snapshotMetrics(this.#timeline(), seldom.secureTimeline, this.#countOfBytesSent, this.#countOfBytesReceived, seldom.route?.via != null);
+  }
+
+  #timeline(): Timeline {
+    return {
+      fetchStartDate: this.#fetchStartDate,
+      domainLookupEndDate: this.#domainLookupEndDate,
+      connectEndDate: this.#connectEndDate,
+      local: this.#local,
+      remoteAddress: this.#remoteAddress,
+      remotePort: this.#remotePort,
+    };
   }
 
   // ---- Life -----------------------------------------------------------------------------------
 
   /** Starts the task (connects the first time), or lets a suspended task pull bytes again. */
   resume(): void {
-    if (this.#state !== 'suspended') return;
+    if (this.#state() !== 'suspended') return;
     this.#setState('running');
     if (!this.#has(STARTED)) {
       this.#setFlag(STARTED, true);
@@ -563,7 +597,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Stops pulling bytes from the socket until `resume()`. Buffered bytes can still be read; writes go on. */
   suspend(): void {
-    if (this.#state !== 'running') return;
+    if (this.#state() !== 'running') return;
     this.#setState('suspended');
     this.#updateFlow();
   }
@@ -578,7 +612,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Cancels; `reset` sends RST instead of FIN (a captured writable's abort()). */
   #cancel(reason: unknown, reset: boolean): void {
-    if (this.#has(FINISHING) || this.#state === 'completed') return;
+    if (this.#has(FINISHING) || this.#state() === 'completed') return;
     const error = cancelledError(this.#context('task'), reason);
     this.#error = error;
     this.#setFlag(FINISHING, true);
@@ -595,7 +629,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Cancels the task unless it already completed, and waits for its socket to close. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#state !== 'completed') this.cancel();
+    if (this.#state() !== 'completed') this.cancel();
     await this.closed.catch(() => {});
   }
 
@@ -1072,7 +1106,7 @@ export class StreamTask extends TaskEventTarget {
         throw error;
       }
     }
-    this.#metrics.secureConnectionStarted(metricsTime());
+    this.#setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
     // The TLS engine must read the handshake even if our buffer had paused the socket.
     this.#setFlag(READING, true);
     const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
@@ -1089,7 +1123,10 @@ export class StreamTask extends TaskEventTarget {
       this.#wire(socket);
       socket.on('data', StreamTask.#onSecureData);
       this.#setFlag(SECURED, true);
-      this.#metrics.secureConnectionEnded(metricsTime(), info.protocol, info.cipher);
+      const timeline = this.#rare().secureTimeline!;
+      timeline.endDate = metricsTime();
+      timeline.protocol = info.protocol;
+      timeline.cipher = info.cipher;
       this.#updateFlow();
       if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
       this.#callDelegate('didSecureConnection', info);
@@ -1261,8 +1298,7 @@ export class StreamTask extends TaskEventTarget {
 
   #start(): void {
     const config = this.#configuration;
-    const now = metricsTime();
-    this.#metrics.fetchStartDate = now;
+    this.#fetchStartDate = metricsTime();
     const resourceLimit = config.timeoutIntervalForResource;
     if (resourceLimit > 0) {
       // The error is made when the limit runs out: an Error captures a stack, which costs more
@@ -1315,7 +1351,7 @@ export class StreamTask extends TaskEventTarget {
     socket.on('data', StreamTask.#onTcpData);
     // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
-      this.#metrics.domainLookupEndDate = metricsTime();
+      this.#domainLookupEndDate = metricsTime();
     };
     socket.on('lookup', onLookup);
     socket.once('connect', () => {
@@ -1414,7 +1450,11 @@ export class StreamTask extends TaskEventTarget {
 
   #onConnect(socket: net.Socket): void {
     this.#setFlag(CONNECTED, true);
-    this.#metrics.connected(metricsTime(), socket);
+    this.#connectEndDate = metricsTime();
+    // Read now: once Node has destroyed the socket (a reset) it can no longer tell them.
+    this.#local = localAddressOf(socket);
+    this.#remoteAddress = socket.remoteAddress ?? '';
+    this.#remotePort = socket.remotePort ?? 0;
     this.#updateFlow();
     if (this.#rare().tlsAtStart === null && this.#rare().route === null) {
       this.#opening(null);
@@ -1512,7 +1552,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Whether the socket should be reading now. */
   #wantsBytes(): boolean {
-    if (this.#state === 'suspended') return false;
+    if (this.#state() === 'suspended') return false;
     if (this.#has(READ_CLOSED)) return true;
     const limit = Math.max(this.#configuration.readBufferSize, this.#reader?.need ?? 0);
     return this.#buffer.length < (this.#has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
@@ -1573,7 +1613,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
   #fail(error: StreamTaskError): void {
-    if (this.#has(FINISHING) || this.#state === 'completed') return;
+    if (this.#has(FINISHING) || this.#state() === 'completed') return;
     this.#error = error;
     this.#setFlag(FINISHING, true);
     for (const op of this.#writeLane.toArray()) op.interrupt(error);
@@ -1629,7 +1669,7 @@ export class StreamTask extends TaskEventTarget {
   }
 
   #complete(): void {
-    if (this.#state === 'completed') return;
+    if (this.#state() === 'completed') return;
     const error = this.#error;
     this.#emitProgress();
     this.#setState('completed');
@@ -1682,9 +1722,14 @@ export class StreamTask extends TaskEventTarget {
     return { operation, host: target.host, port: target.port };
   }
 
+  /** The state is two bits of #flags (STATE_BITS): one field fewer per task. */
+  #state(): StreamTaskState {
+    return STATES[(this.#flags & STATE_BITS) >> STATE_SHIFT]!;
+  }
+
   #setState(state: StreamTaskState): void {
-    if (this.#state === state) return;
-    this.#state = state;
+    if (this.#state() === state) return;
+    this.#flags = (this.#flags & ~STATE_BITS) | (STATES.indexOf(state) << STATE_SHIFT);
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('statechange'));
     this.#callDelegate('didChangeState', state);
   }
@@ -1730,7 +1775,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
   #watchRoute(): void {
-    const address = this.#metrics.localAddress;
+    const address = this.#local?.address ?? null;
     if (!this.#has(BETTER_ROUTE_WANTED) || this.#rare().unwatchRoute !== undefined || address === null || this.#has(FINISHING)) return;
     this.#setSeldom('unwatchRoute', watchLocalAddress(address, () => {
       if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
