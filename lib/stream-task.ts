@@ -191,6 +191,9 @@ const OPENED_UNASKED = 1 << 21;
 const STATE_SHIFT = 22;
 const STATE_BITS = 3 << STATE_SHIFT;
 const STATES: readonly StreamTaskState[] = ['suspended', 'running', 'canceling', 'completed'];
+const SUSPENDED = 0 << STATE_SHIFT;
+const RUNNING = 1 << STATE_SHIFT;
+const COMPLETED = 3 << STATE_SHIFT;
 
 /** A session's live tasks, oldest first (see StreamTask.#List); not public. */
 export interface TaskList {
@@ -478,12 +481,12 @@ export class StreamTask extends TaskEventTarget {
   #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
     if (this.#has(OPENED)) opened.resolve(this.#openedInfo());
     else if (this.#error !== null) opened.reject(this.#error);
-    else if (this.#state() === 'completed') opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+    else if (this.#inState(COMPLETED)) opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
     return opened.settled ? opened.promise : opened;
   }
 
   #decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
-    if (this.#state() !== 'completed') return closed;
+    if (!this.#inState(COMPLETED)) return closed;
     if (this.#error !== null) closed.reject(this.#error);
     else closed.resolve();
     return closed.promise;
@@ -585,7 +588,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Starts the task (connects the first time), or lets a suspended task pull bytes again. */
   resume(): void {
-    if (this.#state() !== 'suspended') return;
+    if (!this.#inState(SUSPENDED)) return;
     this.#setState('running');
     if (!this.#has(STARTED)) {
       this.#setFlag(STARTED, true);
@@ -597,7 +600,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Stops pulling bytes from the socket until `resume()`. Buffered bytes can still be read; writes go on. */
   suspend(): void {
-    if (this.#state() !== 'running') return;
+    if (!this.#inState(RUNNING)) return;
     this.#setState('suspended');
     this.#updateFlow();
   }
@@ -612,7 +615,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Cancels; `reset` sends RST instead of FIN (a captured writable's abort()). */
   #cancel(reason: unknown, reset: boolean): void {
-    if (this.#has(FINISHING) || this.#state() === 'completed') return;
+    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
     const error = cancelledError(this.#context('task'), reason);
     this.#error = error;
     this.#setFlag(FINISHING, true);
@@ -629,7 +632,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Cancels the task unless it already completed, and waits for its socket to close. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#state() !== 'completed') this.cancel();
+    if (!this.#inState(COMPLETED)) this.cancel();
     await this.closed.catch(() => {});
   }
 
@@ -1552,7 +1555,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** Whether the socket should be reading now. */
   #wantsBytes(): boolean {
-    if (this.#state() === 'suspended') return false;
+    if (this.#inState(SUSPENDED)) return false;
     if (this.#has(READ_CLOSED)) return true;
     const limit = Math.max(this.#configuration.readBufferSize, this.#reader?.need ?? 0);
     return this.#buffer.length < (this.#has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
@@ -1613,7 +1616,7 @@ export class StreamTask extends TaskEventTarget {
 
   /** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
   #fail(error: StreamTaskError): void {
-    if (this.#has(FINISHING) || this.#state() === 'completed') return;
+    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
     this.#error = error;
     this.#setFlag(FINISHING, true);
     for (const op of this.#writeLane.toArray()) op.interrupt(error);
@@ -1669,7 +1672,7 @@ export class StreamTask extends TaskEventTarget {
   }
 
   #complete(): void {
-    if (this.#state() === 'completed') return;
+    if (this.#inState(COMPLETED)) return;
     const error = this.#error;
     this.#emitProgress();
     this.#setState('completed');
@@ -1725,6 +1728,11 @@ export class StreamTask extends TaskEventTarget {
   /** The state is two bits of #flags (STATE_BITS): one field fewer per task. */
   #state(): StreamTaskState {
     return STATES[(this.#flags & STATE_BITS) >> STATE_SHIFT]!;
+  }
+
+  /** Whether the state is `state` (SUSPENDED, RUNNING, CANCELING or COMPLETED): one bit test. */
+  #inState(state: number): boolean {
+    return (this.#flags & STATE_BITS) === state;
   }
 
   #setState(state: StreamTaskState): void {
