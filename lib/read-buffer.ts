@@ -155,7 +155,8 @@ export class ReadBuffer {
   // TypeScript-private, not #private: #methods cost each instance a brand slot (8 bytes, measured).
   private chunkAt(index: number): Buffer | undefined {
     if (index === 0) return this.#first;
-    const rest = this.#rest!;
+    const rest = this.#rest;
+    if (rest === null) return undefined;
     const at = rest.head + index - 1;
     return at < rest.tail ? rest.chunks[at] : undefined;
   }

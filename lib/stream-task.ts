@@ -307,8 +307,8 @@ export class StreamTask extends TaskEventTarget {
   #wroteInTick = -1;
 
   /**
-   * `opened` and `closed` (in Seldom): nothing until asked (most tasks never ask for `closed`), a Deferred
-   * while asked and undecided, then only its promise. What they settle to is the task's state
+   * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
+   * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
    * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
    * before they are asked.
    */
@@ -388,7 +388,6 @@ export class StreamTask extends TaskEventTarget {
     this.#host = init.host;
     this.#port = init.port;
     this.#configuration = init.configuration;
-    (init.list as LiveList | null)?.add(this);
     this.#setSeldom('tlsAtStart', init.tlsAtStart);
     this.#setFlag(SECURED, init.tlsAtStart !== null);
     this.#setFlag(STOPPABLE, init.tlsAtStart?.allowStop === true);
@@ -409,6 +408,8 @@ export class StreamTask extends TaskEventTarget {
         signal.addEventListener('abort', onAbort, { once: true });
       }
     }
+    // Last: a task joins its session's list only once it is fully made.
+    (init.list as LiveList | null)?.add(this);
   }
 
   // ---- Public state -------------------------------------------------------------------------
@@ -502,7 +503,7 @@ export class StreamTask extends TaskEventTarget {
     if (closed instanceof Deferred) this.#setSeldom('closed', this.#decideClosed(closed));
   }
 
-  /** What `opened` resolves with, made when asked: the addresses live in the metrics' fields. */
+  /** What `opened` resolves with, made when asked from the timeline's address fields. */
   #openedInfo(): ConnectionInfo {
     const info = connectionInfo(this.#timeline())!;
     const tls = this.#rare().openedTls;
