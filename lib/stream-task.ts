@@ -241,89 +241,6 @@ const LINE_FEED = new Uint8Array([0x0a]);
  * ```
  */
 export class StreamTask extends TaskEventTarget {
-  /** Unique among the tasks of its session. */
-  readonly taskIdentifier: number;
-
-  /**
-   * A label of your own (Foundation's `taskDescription`), settable. Kept with the seldom-used
-   * state: most tasks have none.
-   */
-  get taskDescription(): string | undefined {
-    return this.#rare().taskDescription;
-  }
-
-  set taskDescription(description: string | undefined) {
-    this.#setSeldom('taskDescription', description);
-  }
-
-  readonly #host: string;
-  readonly #port: number;
-  readonly #configuration: ResolvedConfiguration;
-  /** The session's list of live tasks while this one is in it (see TaskList), and its neighbours there. */
-  #list: LiveList | null = null;
-  #previousInList: StreamTask | null = null;
-  #nextInList: StreamTask | null = null;
-  #error: StreamTaskError | null = null;
-
-  #socket: net.Socket | null = null;
-
-  /**
-   * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
-   * each), read with #has and written with #setFlag. Not private accessors: V8 (Node 20) calls
-   * into the runtime for every use of one, and these are read on every chunk and every read.
-   */
-  #flags = READING;
-
-  #has(bit: number): boolean {
-    return (this.#flags & bit) !== 0;
-  }
-
-  #setFlag(bit: number, on: boolean): void {
-    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
-  }
-
-  /** See Seldom: made the first time one of its fields leaves its default. */
-  #seldom: Seldom | null = null;
-
-  /** Sets a field of Seldom, making the object only when the value is not the default. */
-  #setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
-    if (this.#seldom !== null) this.#seldom[key] = value;
-    else if (value !== SELDOM_DEFAULTS[key]) (this.#seldom = new Seldom())[key] = value;
-  }
-
-  /** The rarely used fields, to read (the shared defaults if none was ever set). */
-  #rare(): Readonly<Seldom> {
-    return this.#seldom ?? SELDOM_DEFAULTS;
-  }
-
-  readonly #buffer = new ReadBuffer();
-  #reader: Reader | null = null;
-
-  /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
-  readonly #writeLane = new Lane();
-  /** The batch of writes still taking more (see #enqueueWrite). */
-  #openBatch: WriteBatch | null = null;
-  /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
-  #wroteInTick = -1;
-
-  /**
-   * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
-   * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
-   * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
-   * before they are asked.
-   */
-  #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
-  #countOfBytesSent = 0;
-  #countOfBytesReceived = 0;
-  /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
-  #fetchStartDate: number | null = null;
-  #domainLookupEndDate: number | null = null;
-  #connectEndDate: number | null = null;
-  #local: net.AddressInfo | null = null;
-  #remoteAddress = '';
-  #remotePort = 0;
-  #connectTimer: NodeJS.Timeout | undefined;
-
   /**
    * The task as its reads and writes see it: one object whose methods live on its prototype,
    * so a task carries no closures for them (an idle task is smaller for it). It is also the
@@ -377,8 +294,97 @@ export class StreamTask extends TaskEventTarget {
     }
   };
 
+  // Fields in the order V8 lays them out: first those that every chunk and every read or write
+  // touches, so they share one or two cache lines (decrypting a TLS record evicts the first-level
+  // cache, so each line touched after it is a miss; cachegrind: 832 -> 818 read misses per
+  // record with this order, a hand-written promise reader 789).
+  /**
+   * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
+   * each), read with #has and written with #setFlag. Not private accessors: V8 (Node 20) calls
+   * into the runtime for every use of one, and these are read on every chunk and every read.
+   */
+  #flags = READING;
+  /** See Seldom: made the first time one of its fields leaves its default. */
+  #seldom: Seldom | null = null;
+  readonly #buffer = new ReadBuffer();
+  #reader: Reader | null = null;
   /** The task as its operations see it (see #Sides). */
   readonly #sides = new StreamTask.#Sides(this);
+  #error: StreamTaskError | null = null;
+  #socket: net.Socket | null = null;
+  #countOfBytesReceived = 0;
+  /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
+  readonly #writeLane = new Lane();
+  /** The batch of writes still taking more (see #enqueueWrite). */
+  #openBatch: WriteBatch | null = null;
+  /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
+  #wroteInTick = -1;
+  #countOfBytesSent = 0;
+  readonly #configuration: ResolvedConfiguration;
+
+  /** Unique among the tasks of its session. */
+  readonly taskIdentifier: number;
+  readonly #host: string;
+  readonly #port: number;
+  /** The session's list of live tasks while this one is in it (see TaskList), and its neighbours there. */
+  #list: LiveList | null = null;
+  #previousInList: StreamTask | null = null;
+  #nextInList: StreamTask | null = null;
+
+
+  /**
+   * A label of your own (Foundation's `taskDescription`), settable. Kept with the seldom-used
+   * state: most tasks have none.
+   */
+  get taskDescription(): string | undefined {
+    return this.#rare().taskDescription;
+  }
+
+  set taskDescription(description: string | undefined) {
+    this.#setSeldom('taskDescription', description);
+  }
+
+
+
+
+  #has(bit: number): boolean {
+    return (this.#flags & bit) !== 0;
+  }
+
+  #setFlag(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+
+  /** Sets a field of Seldom, making the object only when the value is not the default. */
+  #setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
+    if (this.#seldom !== null) this.#seldom[key] = value;
+    else if (value !== SELDOM_DEFAULTS[key]) (this.#seldom = new Seldom())[key] = value;
+  }
+
+  /** The rarely used fields, to read (the shared defaults if none was ever set). */
+  #rare(): Readonly<Seldom> {
+    return this.#seldom ?? SELDOM_DEFAULTS;
+  }
+
+
+
+  /**
+   * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
+   * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
+   * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
+   * before they are asked.
+   */
+  #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
+  /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
+  #fetchStartDate: number | null = null;
+  #domainLookupEndDate: number | null = null;
+  #connectEndDate: number | null = null;
+  #local: net.AddressInfo | null = null;
+  #remoteAddress = '';
+  #remotePort = 0;
+  #connectTimer: NodeJS.Timeout | undefined;
+
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
