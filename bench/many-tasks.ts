@@ -73,7 +73,7 @@ function rawVariant(count: number): Variant {
 
 /**
  * A raw socket as a protocol client keeps it open: listening for data, end of stream, errors
- * and close, its addresses read once (for logs, or a `opened` of its own). Not the target's
+ * and close, its addresses read once (for logs, or an `opened` of its own). Not the target's
  * baseline (that is the bare socket above); it shows what of a task's memory any client pays.
  */
 function rawClientVariant(count: number): Variant {
