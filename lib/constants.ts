@@ -30,3 +30,10 @@ export const WRITE_BATCH_BYTES = 64 * 1024;
  * it sent), but no more than this many bytes past it.
  */
 export const STOP_TLS_READ_SLACK_BYTES = 16 * 1024 * 1024;
+
+/** How long a `.local` service may take to answer over multicast DNS (capped by the connect time limit). */
+export const MDNS_WAIT_MS = 3000;
+/** Between repeated multicast DNS queries (RFC 6762 §5.2: at least one second for the first interval). */
+export const MDNS_REQUERY_MS = 1000;
+/** After the first fully known instance, how long other answers of the same burst are gathered. */
+export const MDNS_GATHER_MS = 100;

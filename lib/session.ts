@@ -10,7 +10,7 @@ import {
 } from './configuration.js';
 import type { Preamble, Route } from './connect/preamble.js';
 import { chooseProxy, proxyRoute } from './connect/proxy.js';
-import { makeResolver, serviceArgument, type ServiceDescriptor } from './connect/service.js';
+import { isMulticastDomain, makeResolver, serviceArgument, type ServiceDescriptor } from './connect/service.js';
 import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
 import { invalidStateError } from './errors.js';
@@ -138,7 +138,8 @@ export class Session extends EventTarget {
     const resolvedHost = hostArgument(host);
     const resolvedPort = service === null ? portArgument(port) : 0;
     const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
-    const proxy = chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
+    // A `.local` service is on the local link, found over multicast DNS: never through a proxy.
+    const proxy = service !== null && isMulticastDomain(service.domain) ? null : chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
     let route: Route | null = null;
     if (proxy !== null) route = proxyRoute(proxy, afterTls);
     else if (afterTls.length > 0) route = { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };

@@ -11,13 +11,15 @@ import { createCapturedStreams, type CapturedStreams, type CapturePort } from '.
 import { openTcp } from './connect/tcp.js';
 import type dns from 'node:dns';
 import type { PreambleIO, Route } from './connect/preamble.js';
-import { makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from './connect/service.js';
+import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from './connect/service.js';
+import { resolveMulticastService } from './connect/mdns.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
 import { TlsRecordFeed } from './connect/tls-record-feed.js';
 import { resolveTLSOptions } from './configuration.js';
 import { DEFAULT_CONFIGURATION, type ResolvedConfiguration } from './configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
+  MDNS_WAIT_MS,
   PROGRESS_INTERVAL_MS,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
@@ -127,6 +129,8 @@ class Seldom {
   /** A service's SRV targets, in the order to try them, and the one being tried. */
   targets: ServiceTarget[] | null = null;
   targetIndex = 0;
+  /** While a `.local` service is being resolved over multicast DNS: aborting it closes its socket. */
+  resolving: AbortController | null = null;
   /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
   recordFeed: TlsRecordFeed | null = null;
   closeReadPromise: Promise<void> | null = null;
@@ -1123,7 +1127,11 @@ export class StreamTask extends TaskEventTarget {
     this.#setSeldom('recordFeed', feed);
     plain.resume();
     try {
-      const { socket, info } = await secure({ socket: feed ?? plain, host: this.#host, tls: settings, timeout, context });
+      // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
+      // there is no delegation, so a `.local` service's names the host that answered.
+      const service = this.#rare().service;
+      const host = service !== null && isMulticastDomain(service.domain) ? this.#target().host : this.#host;
+      const { socket, info } = await secure({ socket: feed ?? plain, host, tls: settings, timeout, context });
       if (this.#has(FINISHING)) {
         socket.destroy();
         throw this.#error ?? streamTaskError('cancelled', context, 'cancelled');
@@ -1321,13 +1329,26 @@ export class StreamTask extends TaskEventTarget {
       this.#attempt();
       return;
     }
-    resolveService(service, resolver ?? makeResolver(null), this.#context('connect')).then(
+    let resolving: Promise<ServiceTarget[]>;
+    if (isMulticastDomain(service.domain)) {
+      const controller = new AbortController();
+      this.#setSeldom('resolving', controller);
+      const limit = config.timeoutIntervalForRequest;
+      resolving = resolveMulticastService(service, this.#context('connect'), limit > 0 ? Math.min(MDNS_WAIT_MS, limit) : MDNS_WAIT_MS, controller.signal);
+    } else {
+      resolving = resolveService(service, resolver ?? makeResolver(null), this.#context('connect'));
+    }
+    resolving.then(
       (targets) => {
+        this.#setSeldom('resolving', null);
         if (this.#has(FINISHING)) return;
         this.#setSeldom('targets', targets);
         this.#attempt();
       },
-      (error: StreamTaskError) => this.#fail(error),
+      (error: StreamTaskError) => {
+        this.#setSeldom('resolving', null);
+        this.#fail(error);
+      },
     );
   }
 
@@ -1349,7 +1370,9 @@ export class StreamTask extends TaskEventTarget {
         port: route?.port ?? target.port,
         noDelay: config.noDelay,
         keepAlive: config.keepAlive,
-        lookup: resolver === null ? undefined : resolverLookup(resolver),
+        // A `.local` target came with its addresses; other names go to the configured resolver.
+        lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
+          : resolver === null ? undefined : resolverLookup(resolver),
         localAddress: config.localAddress ?? undefined,
       });
     } catch (error) {
@@ -1646,6 +1669,7 @@ export class StreamTask extends TaskEventTarget {
     clearTimeout(this.#rare().retryTimer);
     this.#setSeldom('retryTimer', undefined);
     this.#rare().unwatchRoute?.();
+    this.#rare().resolving?.abort();
     this.#connectTimer = undefined;
     this.#setSeldom('resourceTimer', undefined);
     this.#setSeldom('progressTimer', undefined);

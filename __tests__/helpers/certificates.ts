@@ -28,6 +28,8 @@ export interface TestCertificates {
   selfSigned: KeyPair;
   /** A client certificate signed by the CA. */
   client: KeyPair;
+  /** SAN DNS:streamtask-test-peer.local, for a `.local` service. */
+  local: KeyPair;
   remove(): void;
 }
 
@@ -71,6 +73,7 @@ export function makeCertificates(): TestCertificates {
     ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
   const wrongHost = signed('wrong', 'wrong.example', 'DNS:wrong.example', ['-days', '2']);
   const client = signed('client', 'streamtask client', '', ['-days', '2']);
+  const local = signed('local', 'streamtask-test-peer.local', 'DNS:streamtask-test-peer.local', ['-days', '2']);
   openssl('req', '-x509', ...newKey, '-keyout', 'self.key', '-out', 'self.crt', '-days', '2',
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
 
@@ -82,6 +85,7 @@ export function makeCertificates(): TestCertificates {
     wrongHost,
     selfSigned: read('self'),
     client,
+    local,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

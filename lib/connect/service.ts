@@ -2,6 +2,7 @@
  * Services (Apple's `streamTask(with: NetService)`), by DNS SRV records (RFC 2782): the targets
  * in priority order, shuffled by weight within a priority, each tried in turn. A configurable
  * resolver (`configuration.dnsServers`) answers both the SRV query and the targets' addresses.
+ * `.local` services are resolved over multicast DNS instead (mdns.ts).
  */
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
@@ -12,9 +13,12 @@ import { describe, optionsArgument, stringArgument } from '../validate.js';
 export interface ServiceDescriptor {
   /** The service type and protocol, e.g. '_imap._tcp' or '_xmpp-client._tcp'. */
   type: string;
-  /** The domain, e.g. 'example.com'. */
+  /** The domain, e.g. 'example.com', or 'local' for multicast DNS (RFC 6762). */
   domain: string;
-  /** A service instance name (DNS-SD, RFC 6763), prefixed to the query. */
+  /**
+   * A service instance name (DNS-SD, RFC 6763), prefixed to the query, e.g. 'Office Printer'.
+   * Without one, a `.local` service is browsed for and the instances that answer are tried.
+   */
   name?: string;
 }
 
@@ -22,6 +26,28 @@ export interface ServiceDescriptor {
 export interface ServiceTarget {
   host: string;
   port: number;
+  /** Its addresses, when the service's answer carried them (multicast DNS): no lookup needed. */
+  addresses?: { address: string; family: 4 | 6 }[];
+}
+
+/** Whether `domain` is resolved over multicast DNS (RFC 6762: names under "local."). */
+export function isMulticastDomain(domain: string): boolean {
+  return /(^|\.)local\.?$/i.test(domain);
+}
+
+/** A `lookup` for net.connect that answers with addresses already known (no query). */
+export function fixedLookup(addresses: { address: string; family: 4 | 6 }[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const family = (options as { family?: number }).family ?? 0;
+    const found = addresses.filter((entry) => family === 0 || entry.family === family);
+    if ((options as { all?: boolean }).all === true) {
+      (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, found);
+    } else if (found.length === 0) {
+      (callback as (error: Error) => void)(Object.assign(new Error(`getaddrinfo ENOTFOUND ${_hostname}`), { code: 'ENOTFOUND', hostname: _hostname }));
+    } else {
+      callback(null, found[0]!.address, found[0]!.family);
+    }
+  };
 }
 
 export function serviceArgument(name: string, value: unknown): ServiceDescriptor {
@@ -35,12 +61,14 @@ export function serviceArgument(name: string, value: unknown): ServiceDescriptor
     throw new TypeError(`Expected \`${name}.domain\` to be a domain name, got ${describe(given.domain)}`);
   }
   const instance = stringArgument(`${name}.name`, given.name);
-  // Node's resolver (c-ares) refuses names with spaces or escapes, which DNS-SD instance names may have.
-  if (instance !== undefined && !/^[A-Za-z0-9_-]{1,63}$/.test(instance)) {
-    throw new TypeError(`Expected \`${name}.name\` to be 1 to 63 letters, digits, "-" or "_" (Node's resolver cannot query other names), got ${describe(instance)}`);
-  }
-  if (domain.endsWith('.local') || domain.endsWith('.local.')) {
-    throw new TypeError(`\`${name}.domain\` ".local" needs multicast DNS, which this release does not support`);
+  if (isMulticastDomain(domain)) {
+    // Multicast DNS takes DNS-SD instance names as they are (spaces, any UTF-8), one label each.
+    if (instance !== undefined && (Buffer.byteLength(instance) < 1 || Buffer.byteLength(instance) > 63 || /[.\0-\x1f\x7f]/.test(instance))) {
+      throw new TypeError(`Expected \`${name}.name\` to be 1 to 63 bytes of UTF-8 without dots or control characters, got ${describe(instance)}`);
+    }
+  } else if (instance !== undefined && !/^[A-Za-z0-9_-]{1,63}$/.test(instance)) {
+    // Node's resolver (c-ares) refuses names with spaces or escapes, which DNS-SD instance names may have.
+    throw new TypeError(`Expected \`${name}.name\` to be 1 to 63 letters, digits, "-" or "_" (Node's resolver cannot query other names outside .local), got ${describe(instance)}`);
   }
   return { type, domain: domain.replace(/\.$/, ''), ...(instance === undefined ? {} : { name: instance }) };
 }
