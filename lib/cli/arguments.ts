@@ -38,7 +38,7 @@ Options:
   --ca FILE             trust the CA certificates in FILE (PEM) instead of the system's
   --insecure            do not verify the certificate (prints a warning; never in production)
   --proxy URL           through a proxy: http://[user:pass@]host:port or socks5://host:port
-  --service NAME        find HOST and PORT by DNS SRV, e.g. _imap._tcp.example.com
+  --service NAME        find HOST and PORT by DNS SRV, e.g. _imap._tcp.example.com (_ipp._tcp.local: multicast DNS)
   --upgrade URL         send an HTTP Upgrade request to URL (http: or https:), then pipe
   --protocol NAME       the protocol to upgrade to (required with --upgrade for http: URLs)
   --timeout MS          time limit for connecting and for each protocol step (default 30000)
