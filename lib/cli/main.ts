@@ -57,7 +57,10 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
   task.resume();
   reporter.connected(await task.opened, task.metrics);
   if (options.starttls !== undefined) {
-    await startTlsPreamble(task, options.starttls, options.servername ?? options.host ?? options.service!.domain, options.timeout);
+    // A unicast service is named by its domain; a .local one by the host that answered.
+    const domain = options.service?.domain;
+    const name = domain === undefined || /(^|\.)local$/i.test(domain) ? task.host : domain;
+    await startTlsPreamble(task, options.starttls, options.servername ?? options.host ?? name, options.timeout);
     reporter.say(`${options.starttls}: the server agreed to STARTTLS`);
     reporter.secured(await task.startSecureConnection(tls), task.metrics);
   }
