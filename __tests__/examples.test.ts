@@ -58,4 +58,11 @@ describe('ways in', () => {
     const { runProxyExample } = await import('../examples/through-a-proxy.js');
     expect(await runProxyExample(() => {})).toBe('you said: hello through the tunnel');
   });
+
+  test('the .local example finds its own printer over multicast DNS and prints', async () => {
+    const { runLocalServiceExample } = await import('../examples/local-service.js');
+    const lines: string[] = [];
+    expect(await runLocalServiceExample((line) => lines.push(line))).toBe('PRINTED hello from streamtask');
+    expect(lines[0]).toMatch(/^found demo-printer\.local port \d+, connected to 127\.0\.0\.1$/);
+  });
 });
