@@ -14,7 +14,7 @@
  */
 import makeMulticastDns from 'multicast-dns';
 import { MDNS_GATHER_MS, MDNS_REQUERY_MS } from '../constants.js';
-import { streamTaskError, type ErrorContext } from '../errors.js';
+import { cancelledError, streamTaskError, type ErrorContext } from '../errors.js';
 import { orderTargets, type ServiceDescriptor, type ServiceTarget } from './service.js';
 
 /** What the answers told so far, by lower-cased name. */
@@ -33,26 +33,42 @@ function serviceName(service: ServiceDescriptor): string {
   return `${service.type}.${service.domain}`;
 }
 
-/** Reads one mDNS answer or additional record into `known` (PTRs only of the type browsed). */
-function learn(known: Known, record: { name: string; type: string; data?: unknown }, browse: string | null): void {
+/** Record types in the order an answer is read: each may make the next kind relevant. */
+const ORDER: Record<string, number> = { PTR: 0, SRV: 1, A: 2, AAAA: 2 };
+
+/**
+ * Reads one mDNS answer or additional record into `known` if it is about what is being resolved
+ * (a PTR of the type browsed, the SRV of a known instance, an address of a known SRV target);
+ * true if it was news. Everything else on the link is other hosts' business and is dropped.
+ */
+function learn(known: Known, record: { name: string; type: string; data?: unknown }, browse: string | null): boolean {
   const name = key(record.name);
+  if (record.type === 'SRV' && !known.instances.some((instance) => key(instance) === name)) return false;
+  if ((record.type === 'A' || record.type === 'AAAA')
+    && ![...known.srv.values()].some((list) => list.some((srv) => key(srv.target) === name))) return false;
   if (record.type === 'PTR' && typeof record.data === 'string') {
     const instance = record.data.replace(/\.$/, '');
-    if (browse !== null && name === key(browse) && key(instance).endsWith(`.${name}`) && !known.instances.some((seen) => key(seen) === key(instance))) {
-      known.instances.push(instance);
-    }
-  } else if (record.type === 'SRV') {
+    if (browse === null || name !== key(browse) || !key(instance).endsWith(`.${name}`)) return false;
+    if (known.instances.some((seen) => key(seen) === key(instance))) return false;
+    known.instances.push(instance);
+    return true;
+  }
+  if (record.type === 'SRV') {
     const data = record.data as { priority?: number; weight?: number; port: number; target: string };
     const list = known.srv.get(name) ?? [];
-    if (!list.some((srv) => srv.port === data.port && key(srv.target) === key(data.target))) {
-      list.push({ priority: data.priority ?? 0, weight: data.weight ?? 0, port: data.port, target: data.target });
-    }
+    if (list.some((srv) => srv.port === data.port && key(srv.target) === key(data.target))) return false;
+    list.push({ priority: data.priority ?? 0, weight: data.weight ?? 0, port: data.port, target: data.target });
     known.srv.set(name, list);
-  } else if ((record.type === 'A' || record.type === 'AAAA') && typeof record.data === 'string') {
-    const list = known.addresses.get(name) ?? [];
-    if (!list.some((entry) => entry.address === record.data)) list.push({ address: record.data, family: record.type === 'A' ? 4 : 6 });
-    known.addresses.set(name, list);
+    return true;
   }
+  if ((record.type === 'A' || record.type === 'AAAA') && typeof record.data === 'string') {
+    const list = known.addresses.get(name) ?? [];
+    if (list.some((entry) => entry.address === record.data)) return false;
+    list.push({ address: record.data, family: record.type === 'A' ? 4 : 6 });
+    known.addresses.set(name, list);
+    return true;
+  }
+  return false;
 }
 
 /** The fully known targets (SRV and at least one address), instances in answer order. */
@@ -129,7 +145,7 @@ export function resolveMulticastService(
       if (targets.length > 0) resolve(targets);
       else reject(streamTaskError('cannotFindHost', context, `no answer over multicast DNS for ${query} within ${waitMs} ms`));
     };
-    const onAbort = (): void => finish(streamTaskError('cancelled', context, 'cancelled', { cause: signal.reason }));
+    const onAbort = (): void => finish(cancelledError(context, signal.reason));
     signal.addEventListener('abort', onAbort);
     const ask = (): void => {
       const open = questions(known, known.instances, browse);
@@ -139,15 +155,20 @@ export function resolveMulticastService(
     mdns.on('error', (error: Error) => finish(streamTaskError('cannotFindHost', context,
       `multicast DNS is not available here (${(error as NodeJS.ErrnoException).code ?? error.message})`, { cause: error })));
     mdns.on('response', (response) => {
-      for (const record of [...(response.answers ?? []), ...(response.additionals ?? [])]) learn(known, record, browse);
-      if (gather === undefined && targetsOf(known, known.instances).length > 0) {
+      let news = false;
+      const records = [...(response.answers ?? []), ...(response.additionals ?? [])]
+        .sort((a, b) => (ORDER[a.type] ?? 3) - (ORDER[b.type] ?? 3));
+      for (const record of records) news = learn(known, record, browse) || news;
+      // Other hosts' traffic on the link: nothing to do (and no query sent for it).
+      if (!news || gather !== undefined) return;
+      if (targetsOf(known, known.instances).length > 0) {
         clearTimeout(requery);
         gather = setTimeout(() => finish(), MDNS_GATHER_MS);
         return;
       }
       // Ask at once for what the answer left open (an instance's SRV, a target's address).
       const open = questions(known, known.instances, browse);
-      if (gather === undefined && open.length > 0) mdns.query({ questions: open });
+      if (open.length > 0) mdns.query({ questions: open });
     });
     if (signal.aborted) onAbort();
     else ask();
