@@ -72,9 +72,9 @@ function learn(known: Known, record: { name: string; type: string; data?: unknow
 }
 
 /** The fully known targets (SRV and at least one address), instances in answer order. */
-function targetsOf(known: Known, instances: string[]): ServiceTarget[] {
+function targetsOf(known: Known): ServiceTarget[] {
   const targets: ServiceTarget[] = [];
-  for (const instance of instances) {
+  for (const instance of known.instances) {
     for (const srv of orderTargets(known.srv.get(key(instance)) ?? [])) {
       const addresses = known.addresses.get(key(srv.target));
       if (addresses !== undefined) targets.push({ host: srv.target.replace(/\.$/, ''), port: srv.port, addresses });
@@ -84,10 +84,10 @@ function targetsOf(known: Known, instances: string[]): ServiceTarget[] {
 }
 
 /** The questions still open: PTR until an instance is known, then SRV and addresses as needed. */
-function questions(known: Known, instances: string[], browse: string | null): { name: string; type: 'PTR' | 'SRV' | 'A' | 'AAAA' }[] {
+function questions(known: Known, browse: string | null): { name: string; type: 'PTR' | 'SRV' | 'A' | 'AAAA' }[] {
   const open: { name: string; type: 'PTR' | 'SRV' | 'A' | 'AAAA' }[] = [];
-  if (browse !== null && instances.length === 0) open.push({ name: browse, type: 'PTR' });
-  for (const instance of instances) {
+  if (browse !== null && known.instances.length === 0) open.push({ name: browse, type: 'PTR' });
+  for (const instance of known.instances) {
     const records = known.srv.get(key(instance));
     if (records === undefined) {
       open.push({ name: instance, type: 'SRV' });
@@ -141,14 +141,14 @@ export function resolveMulticastService(
         reject(failure);
         return;
       }
-      const targets = targetsOf(known, known.instances);
+      const targets = targetsOf(known);
       if (targets.length > 0) resolve(targets);
       else reject(streamTaskError('cannotFindHost', context, `no answer over multicast DNS for ${query} within ${waitMs} ms`));
     };
     const onAbort = (): void => finish(cancelledError(context, signal.reason));
     signal.addEventListener('abort', onAbort);
     const ask = (): void => {
-      const open = questions(known, known.instances, browse);
+      const open = questions(known, browse);
       if (open.length > 0) mdns.query({ questions: open });
       requery = setTimeout(ask, MDNS_REQUERY_MS);
     };
@@ -161,13 +161,13 @@ export function resolveMulticastService(
       for (const record of records) news = learn(known, record, browse) || news;
       // Other hosts' traffic on the link: nothing to do (and no query sent for it).
       if (!news || gather !== undefined) return;
-      if (targetsOf(known, known.instances).length > 0) {
+      if (targetsOf(known).length > 0) {
         clearTimeout(requery);
         gather = setTimeout(() => finish(), MDNS_GATHER_MS);
         return;
       }
       // Ask at once for what the answer left open (an instance's SRV, a target's address).
-      const open = questions(known, known.instances, browse);
+      const open = questions(known, browse);
       if (open.length > 0) mdns.query({ questions: open });
     });
     if (signal.aborted) onAbort();

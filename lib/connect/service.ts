@@ -35,18 +35,25 @@ export function isMulticastDomain(domain: string): boolean {
   return /(^|\.)local\.?$/i.test(domain);
 }
 
+type LookupCallback = Parameters<LookupFunction>[2];
+
+/** Answers a net.connect `lookup` as getaddrinfo would: ENOTFOUND when nothing was found. */
+function answerLookup(hostname: string, all: boolean, found: { address: string; family: number }[], callback: LookupCallback): void {
+  if (found.length === 0) {
+    (callback as (error: Error) => void)(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
+  } else if (all) {
+    (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, found);
+  } else {
+    callback(null, found[0]!.address, found[0]!.family);
+  }
+}
+
 /** A `lookup` for net.connect that answers with addresses already known (no query). */
 export function fixedLookup(addresses: { address: string; family: 4 | 6 }[]): LookupFunction {
-  return (_hostname, options, callback) => {
+  return (hostname, options, callback) => {
     const family = (options as { family?: number }).family ?? 0;
     const found = addresses.filter((entry) => family === 0 || entry.family === family);
-    if ((options as { all?: boolean }).all === true) {
-      (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, found);
-    } else if (found.length === 0) {
-      (callback as (error: Error) => void)(Object.assign(new Error(`getaddrinfo ENOTFOUND ${_hostname}`), { code: 'ENOTFOUND', hostname: _hostname }));
-    } else {
-      callback(null, found[0]!.address, found[0]!.family);
-    }
+    answerLookup(hostname, (options as { all?: boolean }).all === true, found, callback);
   };
 }
 
@@ -96,17 +103,7 @@ export function resolverLookup(resolver: dns.promises.Resolver): LookupFunction 
     const queries: Promise<{ address: string; family: number }[]>[] = [];
     if (family !== 6) queries.push(resolver.resolve4(hostname).then((list) => list.map((address) => ({ address, family: 4 })), () => []));
     if (family !== 4) queries.push(resolver.resolve6(hostname).then((list) => list.map((address) => ({ address, family: 6 })), () => []));
-    void Promise.all(queries).then((lists) => {
-      const found = lists.flat();
-      if (found.length === 0) {
-        const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
-        (callback as (error: Error) => void)(error);
-      } else if (all) {
-        (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, found);
-      } else {
-        callback(null, found[0]!.address, found[0]!.family);
-      }
-    });
+    void Promise.all(queries).then((lists) => answerLookup(hostname, all, lists.flat(), callback));
   };
 }
 
