@@ -148,7 +148,7 @@ export const tlsBulkReceive: Benchmark = {
   name: 'tls-bulk-receive',
   description: `receive ${tlsSize / GiB} GiB over TLS on loopback`,
   unit: { label: 'GiB/s', scale: GiB },
-  rounds: 5,
+  rounds: 9,
   baseline: 'tls.TLSSocket data events',
   targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95 },
   variants: variants(true, tlsSize),
