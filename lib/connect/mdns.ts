@@ -43,9 +43,6 @@ const ORDER: Record<string, number> = { PTR: 0, SRV: 1, A: 2, AAAA: 2 };
  */
 function learn(known: Known, record: { name: string; type: string; data?: unknown }, browse: string | null): boolean {
   const name = key(record.name);
-  if (record.type === 'SRV' && !known.instances.some((instance) => key(instance) === name)) return false;
-  if ((record.type === 'A' || record.type === 'AAAA')
-    && ![...known.srv.values()].some((list) => list.some((srv) => key(srv.target) === name))) return false;
   if (record.type === 'PTR' && typeof record.data === 'string') {
     const instance = record.data.replace(/\.$/, '');
     if (browse === null || name !== key(browse) || !key(instance).endsWith(`.${name}`)) return false;
@@ -54,6 +51,7 @@ function learn(known: Known, record: { name: string; type: string; data?: unknow
     return true;
   }
   if (record.type === 'SRV') {
+    if (!known.instances.some((instance) => key(instance) === name)) return false;
     const data = record.data as { priority?: number; weight?: number; port: number; target: string };
     const list = known.srv.get(name) ?? [];
     if (list.some((srv) => srv.port === data.port && key(srv.target) === key(data.target))) return false;
@@ -62,6 +60,7 @@ function learn(known: Known, record: { name: string; type: string; data?: unknow
     return true;
   }
   if ((record.type === 'A' || record.type === 'AAAA') && typeof record.data === 'string') {
+    if (![...known.srv.values()].some((list) => list.some((srv) => key(srv.target) === name))) return false;
     const list = known.addresses.get(name) ?? [];
     if (list.some((entry) => entry.address === record.data)) return false;
     list.push({ address: record.data, family: record.type === 'A' ? 4 : 6 });
