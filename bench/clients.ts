@@ -9,20 +9,38 @@ import type { Sample, Server } from './harness.js';
 /** A raw net.Socket, connected, with TCP_NODELAY as our tasks have it. */
 export async function rawSocket(port: number): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
+  await connected(socket, 'connect');
   return socket;
+}
+
+/** Errors a benchmark's raw socket ignores (it must listen: an unheard 'error' ends the process). */
+function ignoreError(): void {}
+
+/**
+ * Waits for `event` and leaves the socket as a user's own code would: no listener or promise of
+ * the wait left on it (they would count as the raw socket's memory in many-tasks), one shared
+ * 'error' listener.
+ */
+function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onEvent = (): void => {
+      socket.off('error', onError);
+      socket.on('error', ignoreError);
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      socket.off(event, onEvent);
+      reject(error);
+    };
+    socket.once(event, onEvent);
+    socket.once('error', onError);
+  });
 }
 
 /** A raw tls.TLSSocket to the bench server, verifying its certificate as our tasks do. */
 export async function rawTlsSocket(server: Server): Promise<tls.TLSSocket> {
   const socket = tls.connect({ port: server.tlsPort, host: '127.0.0.1', servername: 'localhost', ca: server.ca });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', resolve);
-    socket.once('error', reject);
-  });
+  await connected(socket, 'secureConnect');
   socket.setNoDelay(true);
   return socket;
 }
@@ -34,10 +52,7 @@ export async function rawTlsSocket(server: Server): Promise<tls.TLSSocket> {
 export async function rawTlsOverTcp(server: Server): Promise<tls.TLSSocket> {
   const plain = await rawSocket(server.tlsPort);
   const socket = tls.connect({ socket: plain, servername: 'localhost', ca: server.ca });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', resolve);
-    socket.once('error', reject);
-  });
+  await connected(socket, 'secureConnect');
   return socket;
 }
 
