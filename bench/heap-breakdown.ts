@@ -22,30 +22,60 @@ const PAYLOAD = 64;
 const MESSAGE = Buffer.concat([Buffer.from('ECHO\n'), Buffer.alloc(PAYLOAD, 0x6d)]);
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
   nodes: number[];
+  edges: number[];
   strings: string[];
 }
 
-/** Every object in the heap by id, with its kind, name and size. */
-function takeSnapshot(): Map<number, { kind: string; name: string; size: number }> {
+interface HeapObject {
+  kind: string;
+  name: string;
+  size: number;
+  /** The first object that holds it, and through which property: `Socket._peername`. */
+  heldBy: string;
+}
+
+/** Every object in the heap by id, with its kind, name, size and a holder. */
+function takeSnapshot(): Map<number, HeapObject> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
   const file = v8.writeHeapSnapshot(join(tmpdir(), `streamtask-heap-${process.pid}-${Date.now()}.heapsnapshot`));
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   rmSync(file);
-  const fields = parsed.snapshot.meta.node_fields;
-  const kinds = parsed.snapshot.meta.node_types[0];
-  const [type, name, id, size] = ['type', 'name', 'id', 'self_size'].map((field) => fields.indexOf(field));
-  const objects = new Map<number, { kind: string; name: string; size: number }>();
-  for (let i = 0; i < parsed.nodes.length; i += fields.length) {
-    const kind = kinds[parsed.nodes[i + type!]!]!;
-    const label = kind === 'string' || kind === 'concatenated string' ? '(string)' : parsed.strings[parsed.nodes[i + name!]!]!;
-    objects.set(parsed.nodes[i + id!]!, { kind, name: label.slice(0, 60), size: parsed.nodes[i + size!]! });
+  const { meta } = parsed.snapshot;
+  const fields = meta.node_fields;
+  const kinds = meta.node_types[0];
+  const [type, name, id, size, edgeCount] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((field) => fields.indexOf(field)) as [number, number, number, number, number];
+  const edgeKinds = meta.edge_types[0];
+  const [edgeType, edgeName, toNode] = ['type', 'name_or_index', 'to_node'].map((field) => meta.edge_fields.indexOf(field)) as [number, number, number];
+  const label = (node: number): string => {
+    const kind = kinds[parsed.nodes[node + type]!]!;
+    return kind === 'string' || kind === 'concatenated string' ? '(string)' : parsed.strings[parsed.nodes[node + name]!]!.slice(0, 60);
+  };
+  // The first strong holder of each object (edges are stored node after node).
+  const holders = new Map<number, string>();
+  let edge = 0;
+  for (let node = 0; node < parsed.nodes.length; node += fields.length) {
+    for (let left = parsed.nodes[node + edgeCount]!; left > 0; left--, edge += meta.edge_fields.length) {
+      const kind = edgeKinds[parsed.edges[edge + edgeType]!]!;
+      if (kind === 'weak' || kind === 'shortcut') continue;
+      const target = parsed.edges[edge + toNode]!;
+      if (holders.has(target)) continue;
+      const via = kind === 'element' || kind === 'hidden' ? '[]' : `.${parsed.strings[parsed.edges[edge + edgeName]!]}`;
+      holders.set(target, `${label(node)}${via}`);
+    }
+  }
+  const objects = new Map<number, HeapObject>();
+  for (let node = 0; node < parsed.nodes.length; node += fields.length) {
+    objects.set(parsed.nodes[node + id]!, { kind: kinds[parsed.nodes[node + type]!]!, name: label(node), size: parsed.nodes[node + size]!, heldBy: holders.get(node) ?? '' });
   }
   return objects;
 }
+
+/** One function for every client socket's listeners, as a client's shared handlers would be. */
+function ignore(): void {}
 
 async function openRaw(port: number, asClient: boolean): Promise<net.Socket> {
   const socket = await rawSocket(port);
@@ -61,8 +91,7 @@ async function openRaw(port: number, asClient: boolean): Promise<net.Socket> {
     socket.write(MESSAGE);
   });
   if (asClient) {
-    const ignore = (): void => {};
-    for (const event of ['data', 'end', 'error', 'close']) socket.on(event, ignore);
+    for (const event of ['data', 'end', 'close']) socket.on(event, ignore); // 'error': rawSocket's listener
     void socket.localAddress;
     void socket.remoteAddress;
   }
@@ -93,7 +122,7 @@ const after = takeSnapshot();
 const groups = new Map<string, { count: number; size: number }>();
 for (const [id, object] of after) {
   if (before.has(id)) continue;
-  const key = `${object.kind} ${object.name}`;
+  const key = `${object.kind} ${object.name}  ← ${object.heldBy}`;
   const group = groups.get(key) ?? { count: 0, size: 0 };
   group.count++;
   group.size += object.size;
