@@ -162,8 +162,10 @@ export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket;
         userCheck !== undefined ? userCheck(nameToVerify, certificate) : tls.checkServerIdentity(nameToVerify, certificate),
     });
     if (options.socket instanceof TlsRecordFeed) options.socket.attach(socket);
-    socket.on('error', (error) => fail(handshakeError(error, context)));
-    socket.once('close', () => fail(streamTaskError('secureConnectionFailed', context, 'the peer closed the connection during the TLS handshake')));
+    const onError = (error: Error): void => fail(handshakeError(error, context));
+    const onClose = (): void => fail(streamTaskError('secureConnectionFailed', context, 'the peer closed the connection during the TLS handshake'));
+    socket.on('error', onError);
+    socket.once('close', onClose);
     if (options.timeout > 0) {
       // The error is made when the limit runs out (an Error captures a stack; see docs/decisions.md).
       timer = setTimeout(() => fail(streamTaskError('timedOut', context, `the TLS handshake timed out after ${options.timeout} ms`)), options.timeout);
@@ -175,8 +177,9 @@ export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket;
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          socket.removeAllListeners('error');
-          socket.removeAllListeners('close');
+          // Only ours: Node's own 'close' listener frees the TLS state (onSocketCloseDestroySSL).
+          socket.off('error', onError);
+          socket.off('close', onClose);
           resolve({ socket, info: describeConnection(socket, servername) });
         },
         (error: unknown) => fail(streamTaskError('serverCertificateUntrusted', context, 'serverTrust threw', { cause: error })),
