@@ -69,6 +69,14 @@ export interface Benchmark {
   rounds: number;
   /** The variant every ratio is against (raw net.Socket). */
   baseline: string;
+  /**
+   * How a variant is paired with the baseline. 'round' (the default): the baseline runs once a
+   * round, and each variant is compared with that run. 'adjacent': the baseline runs before the
+   * first variant and after every variant, and each variant is compared with the geometric mean
+   * of the baseline runs just before and after it, a second or two apart instead of up to a
+   * round: for benchmarks whose rate drifts within a round (TLS on this VM).
+   */
+  pairing?: 'round' | 'adjacent';
   variants: Variant[];
   /** Ratio targets for our variants (ours ÷ baseline must be at least this). */
   targets: Record<string, number>;
@@ -107,33 +115,58 @@ export const median = (values: number[]): number => {
 /** Runs every variant `rounds` times, rotating which goes first, and reports medians and paired ratios. */
 export async function runBenchmark(benchmark: Benchmark, server: Server, log: (line: string) => void): Promise<Result[]> {
   const rates = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
+  /** For each variant and round, the baseline rate it is paired with. */
+  const references = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
   const extras = new Map<string, Record<string, number>[]>();
+  const measure = async (variant: Variant): Promise<number> => {
+    const sample = await bounded(variant, server);
+    const rate = sample.work / sample.seconds;
+    rates.get(variant.name)!.push(rate);
+    if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
+    // No forced full collection between variants: it let the maps of the objects a run made die,
+    // and V8 then threw away the optimized code that depended on them, so every timed run began
+    // by compiling its code again, a cost that grows with the variant's code (docs/performance.md).
+    return rate;
+  };
+  const baselineVariant = benchmark.variants.find((variant) => variant.name === benchmark.baseline)!;
+  const others = benchmark.variants.filter((variant) => variant !== baselineVariant);
   // One round first that counts for nothing: JIT and socket buffers warm up for every variant.
   for (const variant of benchmark.variants) await bounded(variant, server);
   for (let round = 0; round < benchmark.rounds; round++) {
-    const order = benchmark.variants.map((_, i) => benchmark.variants[(i + round) % benchmark.variants.length]!);
-    for (const variant of order) {
-      const sample = await bounded(variant, server);
-      rates.get(variant.name)!.push(sample.work / sample.seconds);
-      if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
-      // No forced full collection between variants: it let the maps of the objects a run made die,
-      // and V8 then threw away the optimized code that depended on them, so every timed run began
-      // by compiling its code again, a cost that grows with the variant's code (docs/performance.md).
+    if (benchmark.pairing === 'adjacent') {
+      const order = others.map((_, i) => others[(i + round) % others.length]!);
+      let before = await measure(baselineVariant);
+      for (const variant of order) {
+        await measure(variant);
+        const after = await measure(baselineVariant);
+        references.get(variant.name)!.push(Math.sqrt(before * after));
+        before = after;
+      }
+    } else {
+      const order = benchmark.variants.map((_, i) => benchmark.variants[(i + round) % benchmark.variants.length]!);
+      const roundRates = new Map<string, number>();
+      for (const variant of order) roundRates.set(variant.name, await measure(variant));
+      for (const variant of others) references.get(variant.name)!.push(roundRates.get(benchmark.baseline)!);
     }
     log(`  ${benchmark.name}: round ${round + 1}/${benchmark.rounds} done`);
   }
-  const baseline = rates.get(benchmark.baseline)!;
+  // Paired: each round's rate against the baseline it is paired with (seconds apart), then the
+  // median of those. The machine's speed drifts over minutes; a ratio of medians would carry the
+  // drift between rounds into the ratio, a paired ratio cancels it.
+  const pairedRatios = (name: string): number[] =>
+    name === benchmark.baseline ? rates.get(name)!.map(() => 1) : rates.get(name)!.map((rate, i) => rate / references.get(name)![i]!);
   return benchmark.variants.map((variant) => {
     const list = rates.get(variant.name)!;
     const rate = median(list);
     const target = benchmark.targets[variant.name] ?? null;
-    // Paired: each round's rate against the baseline's in the same round (seconds apart), then the
-    // median of those. The machine's speed drifts over minutes; a ratio of medians would carry the
-    // drift between rounds into the ratio, a paired ratio cancels it.
-    const ratio = variant.name === benchmark.baseline ? 1 : median(list.map((r, i) => r / baseline[i]!));
-    // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs.
-    const behind = (benchmark.ahead?.[variant.name] ?? [])
-      .filter((other) => median(list.map((r, i) => r / rates.get(other)![i]!)) < 1);
+    const ratios = pairedRatios(variant.name);
+    const ratio = median(ratios);
+    // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs,
+    // each against its own baseline.
+    const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => {
+      const theirs = pairedRatios(other);
+      return median(ratios.map((r, i) => r / theirs[i]!)) < 1;
+    });
     const extraList = extras.get(variant.name);
     const result: Result = {
       benchmark: benchmark.name,

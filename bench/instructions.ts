@@ -14,7 +14,8 @@
  *   `raw` ('data' events).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
  *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
- *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket).
+ *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
+ *   the other way: `hand-written-direct` (on a tls.TLSSocket from tls.connect), `raw-over-tcp`.
  */
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
@@ -149,8 +150,8 @@ async function tlsReceive(): Promise<void> {
         if (atEOF) break;
       }
       await session[Symbol.asyncDispose]();
-    } else if (variant === 'raw') {
-      const socket = await rawTlsSocket(server);
+    } else if (variant === 'raw' || variant === 'raw-over-tcp') {
+      const socket = variant === 'raw' ? await rawTlsSocket(server) : await rawTlsOverTcp(server);
       received = await new Promise<number>((resolve) => {
         let total = 0;
         socket.on('data', (chunk: Buffer) => (total += chunk.length));
@@ -159,7 +160,7 @@ async function tlsReceive(): Promise<void> {
       });
       socket.destroy();
     } else {
-      const socket = await rawTlsOverTcp(server);
+      const socket = variant === 'hand-written' ? await rawTlsOverTcp(server) : await rawTlsSocket(server);
       received = await readAwaitingEachChunk(socket, `SOURCE ${bytes}\n`);
       socket.destroy();
     }
@@ -172,7 +173,7 @@ async function tlsReceive(): Promise<void> {
 const workloads: Record<string, { variants: string[]; run: () => Promise<void> }> = {
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
-  'tls-receive': { variants: ['task', 'hand-written', 'raw'], run: tlsReceive },
+  'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
 const chosen = workloads[workload ?? ''];
 if (chosen === undefined || !chosen.variants.includes(variant ?? '') || !(count > 0)) {
