@@ -37,6 +37,35 @@ function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Prom
   });
 }
 
+/** Asks the bench server to echo `payload`, and waits until all of it is back ('data' events). */
+export function echoRoundTrip(socket: net.Socket, payload: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    let pending = payload.length;
+    const onData = (chunk: Buffer): void => {
+      pending -= chunk.length;
+      if (pending > 0) return;
+      socket.off('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.write(Buffer.concat([Buffer.from('ECHO\n'), payload]));
+  });
+}
+
+/** One function for every kept socket's listeners, as a client's shared handlers would be. */
+function ignore(): void {}
+
+/**
+ * Gives a raw socket what a protocol client keeps on it while it is open: listeners for data, end
+ * of stream and close ('error' is rawSocket's), and its addresses read once (for logs, or an
+ * `opened` of its own).
+ */
+export function keepAsAClient(socket: net.Socket): void {
+  for (const event of ['data', 'end', 'close']) socket.on(event, ignore);
+  void socket.localAddress;
+  void socket.remoteAddress;
+}
+
 /** A raw tls.TLSSocket to the bench server, verifying its certificate as our tasks do. */
 export async function rawTlsSocket(server: Server): Promise<tls.TLSSocket> {
   const socket = tls.connect({ port: server.tlsPort, host: '127.0.0.1', servername: 'localhost', ca: server.ca });

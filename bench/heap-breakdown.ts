@@ -12,14 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { Session, type StreamTask } from 'streamtask';
-import { rawSocket } from './clients.js';
+import { echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
 import { startServer } from './harness.js';
 
 const [variant = 'task', countArgument = '2000'] = process.argv.slice(2);
 const count = Number(countArgument);
-/** The bench server echoes what follows `ECHO\n`. */
-const PAYLOAD = 64;
-const MESSAGE = Buffer.concat([Buffer.from('ECHO\n'), Buffer.alloc(PAYLOAD, 0x6d)]);
+const PAYLOAD = Buffer.alloc(64, 0x6d);
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
@@ -74,27 +72,10 @@ function takeSnapshot(): Map<number, HeapObject> {
   return objects;
 }
 
-/** One function for every client socket's listeners, as a client's shared handlers would be. */
-function ignore(): void {}
-
 async function openRaw(port: number, asClient: boolean): Promise<net.Socket> {
   const socket = await rawSocket(port);
-  await new Promise<void>((resolve) => {
-    let pending = PAYLOAD;
-    const onData = (chunk: Buffer): void => {
-      pending -= chunk.length;
-      if (pending > 0) return;
-      socket.off('data', onData);
-      resolve();
-    };
-    socket.on('data', onData);
-    socket.write(MESSAGE);
-  });
-  if (asClient) {
-    for (const event of ['data', 'end', 'close']) socket.on(event, ignore); // 'error': rawSocket's listener
-    void socket.localAddress;
-    void socket.remoteAddress;
-  }
+  await echoRoundTrip(socket, PAYLOAD);
+  if (asClient) keepAsAClient(socket);
   return socket;
 }
 
@@ -105,8 +86,8 @@ const tasks: StreamTask[] = [];
 async function open(): Promise<void> {
   if (variant === 'task') {
     const task = await session.connect('127.0.0.1', server.tcpPort);
-    await task.write(MESSAGE);
-    await task.readExactly(PAYLOAD);
+    await task.write(Buffer.concat([Buffer.from('ECHO\n'), PAYLOAD]));
+    await task.readExactly(PAYLOAD.length);
     tasks.push(task);
   } else {
     sockets.push(await openRaw(server.tcpPort, variant === 'client'));

@@ -3,10 +3,9 @@
  * while memory is measured. Reports tasks per second and memory per open connection, for
  * N = 1,000 and 10,000, raw sockets against tasks.
  */
-import type net from 'node:net';
 import PromiseSocket from 'promise-socket';
 import { Session, type StreamTask } from 'streamtask';
-import { rawSocket } from './clients.js';
+import { echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
 import { type Benchmark, type Sample, type Server, type Variant } from './harness.js';
 
 const MESSAGE = Buffer.alloc(64, 0x6d);
@@ -29,20 +28,6 @@ async function inWaves<T>(count: number, open: () => Promise<T>): Promise<T[]> {
     all.push(...await Promise.all(Array.from({ length: Math.min(WAVE, count - start) }, open)));
   }
   return all;
-}
-
-function rawRoundTrip(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    let pending = MESSAGE.length;
-    const onData = (chunk: Buffer): void => {
-      pending -= chunk.length;
-      if (pending > 0) return;
-      socket.off('data', onData);
-      resolve();
-    };
-    socket.on('data', onData);
-    socket.write(Buffer.concat([Buffer.from('ECHO\n'), MESSAGE]));
-  });
 }
 
 async function measure<T>(count: number, open: () => Promise<T>, close: (all: T[]) => Promise<void>): Promise<Sample> {
@@ -69,7 +54,7 @@ function rawVariant(count: number): Variant {
     name: `net.Socket × ${count}`,
     run: (server: Server) => measure(count, async () => {
       const socket = await rawSocket(server.tcpPort);
-      await rawRoundTrip(socket);
+      await echoRoundTrip(socket, MESSAGE);
       return socket;
     }, async (sockets) => {
       await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
@@ -78,20 +63,16 @@ function rawVariant(count: number): Variant {
 }
 
 /**
- * A raw socket as a protocol client keeps it open: listening for data, end of stream, errors
- * and close, its addresses read once (for logs, or an `opened` of its own). Not the target's
- * baseline (that is the bare socket above); it shows what of a task's memory any client pays.
+ * A raw socket as a protocol client keeps it open (see keepAsAClient). Not the target's baseline
+ * (that is the bare socket above); it shows what of a task's memory any client pays.
  */
 function rawClientVariant(count: number): Variant {
-  const ignore = (): void => {};
   return {
     name: `net.Socket, as a client keeps it × ${count}`,
     run: (server: Server) => measure(count, async () => {
       const socket = await rawSocket(server.tcpPort);
-      await rawRoundTrip(socket);
-      for (const event of ['data', 'end', 'close']) socket.on(event, ignore); // 'error': rawSocket's listener
-      void socket.localAddress;
-      void socket.remoteAddress;
+      await echoRoundTrip(socket, MESSAGE);
+      keepAsAClient(socket);
       return socket;
     }, async (sockets) => {
       await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
