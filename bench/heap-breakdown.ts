@@ -1,8 +1,9 @@
 /**
  * What an open idle connection holds, object by object: a heap snapshot before and after opening
  * N connections (each with one round trip, as in many-tasks), the objects that are new in the
- * second, grouped by kind and name, per connection. Not part of `npm run bench`: it explains the
- * many-tasks memory figure.
+ * second, grouped by kind, name and what holds them, per connection. Groups with fewer than one
+ * object per two connections are left out (shared growth, not per connection). Not part of
+ * `npm run bench`: it explains the many-tasks memory figure.
  *
  *   node --expose-gc build/bench/heap-breakdown.js raw|client|task [N]
  */
@@ -17,6 +18,10 @@ import { startServer } from './harness.js';
 
 const [variant = 'task', countArgument = '2000'] = process.argv.slice(2);
 const count = Number(countArgument);
+if (!['raw', 'client', 'task'].includes(variant) || !(count > 0)) {
+  console.error('usage: heap-breakdown.js raw|client|task [N]');
+  process.exit(2);
+}
 const PAYLOAD = Buffer.alloc(64, 0x6d);
 
 interface Snapshot {
