@@ -15,15 +15,16 @@ a=$2
 b=$3
 small=${SMALL:-4000}
 large=${LARGE:-12000}
-here=$(dirname "$0")
+here=$(cd "$(dirname "$0")" && pwd)
 script="$here/../build/bench/instructions.js"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 for variant in "$a" "$b"; do
   for units in "$small" "$large"; do
-    valgrind --tool=callgrind --callgrind-out-file="$out/$variant.$units.out" \
-      node --single-threaded --perf-basic-prof "$script" "$workload" "$variant" "$units" >/dev/null 2>"$out/$variant.$units.log"
+    # In the scratch directory: with --perf-basic-prof V8 also writes a log file where it runs.
+    (cd "$out" && valgrind --tool=callgrind --callgrind-out-file="$out/$variant.$units.out" \
+      node --single-threaded --perf-basic-prof "$script" "$workload" "$variant" "$units" >/dev/null 2>"$out/$variant.$units.log")
     pid=$(head -n 1 "$out/$variant.$units.log" | tr -dc '0-9')
     mv "/tmp/perf-$pid.map" "$out/$variant.$units.map"
   done
