@@ -37,6 +37,16 @@ function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Prom
   });
 }
 
+/** The bench server's command to echo `payload` back, with the payload. */
+export function echoRequest(payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from('ECHO\n'), payload]);
+}
+
+/** Destroys every socket and waits until each has closed. */
+export async function destroyAll(sockets: net.Socket[]): Promise<void> {
+  await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+}
+
 /** Asks the bench server to echo `payload`, and waits until all of it is back ('data' events). */
 export function echoRoundTrip(socket: net.Socket, payload: Buffer): Promise<void> {
   return new Promise((resolve) => {
@@ -48,7 +58,7 @@ export function echoRoundTrip(socket: net.Socket, payload: Buffer): Promise<void
       resolve();
     };
     socket.on('data', onData);
-    socket.write(Buffer.concat([Buffer.from('ECHO\n'), payload]));
+    socket.write(echoRequest(payload));
   });
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { Session, type StreamTask } from 'streamtask';
-import { echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
+import { destroyAll, echoRequest, echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
 import { startServer } from './harness.js';
 
 const [variant = 'task', countArgument = '2000'] = process.argv.slice(2);
@@ -91,7 +91,7 @@ const tasks: StreamTask[] = [];
 async function open(): Promise<void> {
   if (variant === 'task') {
     const task = await session.connect('127.0.0.1', server.tcpPort);
-    await task.write(Buffer.concat([Buffer.from('ECHO\n'), PAYLOAD]));
+    await task.write(echoRequest(PAYLOAD));
     await task.readExactly(PAYLOAD.length);
     tasks.push(task);
   } else {
@@ -123,5 +123,5 @@ for (const [key, group] of rows) {
 console.log(`${(total / count).toFixed(1).padStart(8)} B  in all, per connection (${variant}, N = ${count})`);
 
 await session[Symbol.asyncDispose]();
-await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+await destroyAll(sockets);
 await server.stop();

@@ -1,11 +1,11 @@
 /**
  * Many tasks: N connections at once, each doing one 64-byte round trip, then held open and idle
  * while memory is measured. Reports tasks per second and memory per open connection, for
- * N = 1,000 and 10,000, raw sockets against tasks.
+ * N = 1,000 and 10,000: raw sockets (bare, and as a client keeps them), promise-socket and tasks.
  */
 import PromiseSocket from 'promise-socket';
 import { Session, type StreamTask } from 'streamtask';
-import { echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
+import { destroyAll, echoRequest, echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
 import { type Benchmark, type Sample, type Server, type Variant } from './harness.js';
 
 const MESSAGE = Buffer.alloc(64, 0x6d);
@@ -57,7 +57,7 @@ function rawVariant(count: number): Variant {
       await echoRoundTrip(socket, MESSAGE);
       return socket;
     }, async (sockets) => {
-      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+      await destroyAll(sockets);
     }),
   };
 }
@@ -75,14 +75,14 @@ function rawClientVariant(count: number): Variant {
       keepAsAClient(socket);
       return socket;
     }, async (sockets) => {
-      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+      await destroyAll(sockets);
     }),
   };
 }
 
 /** The promise wrapper a user might pick instead: one round trip through it, then kept open. */
 function promiseSocketVariant(count: number): Variant {
-  const request = Buffer.concat([Buffer.from('ECHO\n'), MESSAGE]);
+  const request = echoRequest(MESSAGE);
   return {
     name: `promise-socket × ${count}`,
     run: (server: Server) => measure(count, async () => {
@@ -91,7 +91,7 @@ function promiseSocketVariant(count: number): Variant {
       for (let got = 0; got < MESSAGE.length;) got += (await socket.read(MESSAGE.length - got))!.length;
       return socket;
     }, async (sockets) => {
-      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.stream.once('close', resolve).destroy())));
+      await destroyAll(sockets.map((socket) => socket.stream));
     }),
   };
 }
@@ -104,7 +104,7 @@ function taskVariant(count: number): Variant {
       try {
         return await measure(count, async (): Promise<StreamTask> => {
           const task = await session.connect('127.0.0.1', server.tcpPort);
-          await task.write(Buffer.concat([Buffer.from('ECHO\n'), MESSAGE]));
+          await task.write(echoRequest(MESSAGE));
           await task.readExactly(MESSAGE.length);
           return task;
         }, async () => {
