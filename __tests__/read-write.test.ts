@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { StreamTask } from '../lib/index.js';
-import { text, useLoopback } from './helpers/fixture.js';
+import { expectCode, text, useLoopback } from './helpers/fixture.js';
+import { nextTurn, settle } from './helpers/peer.js';
 
 const loopback = useLoopback();
 
@@ -156,5 +157,51 @@ describe('operations before resume', () => {
     expect(task.opened).toBe(task.opened);
     const { localAddress, localPort, remoteAddress, remotePort } = task.metrics;
     expect({ localAddress, localPort, remoteAddress, remotePort }).toEqual(info);
+  });
+});
+
+describe('when a write counts as done', () => {
+  /** Whether `write` settled before the event loop's next turn (a write the kernel took at once does). */
+  const doneAtOnce = (write: Promise<void>): Promise<boolean> =>
+    Promise.race([write.then(() => true), nextTurn().then(() => false)]);
+
+  test('a small write the kernel cannot take resolves only once the peer reads; no byte is added or lost', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    remote.socket.pause();
+    // Small writes go straight to the kernel until its buffers are full; the first it cannot
+    // take whole stays pending.
+    const chunks: Buffer[] = [];
+    let pending: Promise<void> | null = null;
+    for (let i = 0; pending === null && i < 32_768; i++) {
+      const chunk = Buffer.alloc(4096, i % 251);
+      chunks.push(chunk);
+      const write = task.write(chunk);
+      if (!(await doneAtOnce(write))) pending = write;
+    }
+    expect(pending).not.toBeNull();
+    expect(task.countOfBytesSent).toBe((chunks.length - 1) * 4096);
+    const behind = task.write('end');
+    expect(await doneAtOnce(behind)).toBe(false);
+    remote.socket.resume();
+    await pending;
+    await behind;
+    const sent = Buffer.concat([...chunks, Buffer.from('end')]);
+    expect(task.countOfBytesSent).toBe(sent.length);
+    const received = await remote.waitForBytes(sent.length);
+    expect(received.length).toBe(sent.length);
+    expect(received.equals(sent)).toBe(true);
+  });
+
+  test('a write into a connection the peer has just reset rejects with the reset, and so does the task', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    // The RST is on its way before the write, which the kernel refuses there and then.
+    remote.socket.resetAndDestroy();
+    const { error } = await settle(task.write('after the reset'));
+    expectCode(error, 'networkConnectionLost');
+    await task.closed.catch(() => {});
+    expectCode(task.error, 'networkConnectionLost');
+    expect(task.countOfBytesSent).toBe(0);
   });
 });

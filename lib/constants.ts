@@ -26,6 +26,12 @@ export const BETTER_ROUTE_POLL_MS = 1000;
 export const WRITE_BATCH_BYTES = 64 * 1024;
 
 /**
+ * A write of at most this many bytes to a plain socket with nothing queued goes without a
+ * completion callback: the kernel nearly always takes it at once (see StreamTask#socketWrite).
+ */
+export const DIRECT_WRITE_MAX_BYTES = 16 * 1024;
+
+/**
  * stopSecureConnection() reads on past `readBufferSize` (the peer's close_notify lies behind what
  * it sent), but no more than this many bytes past it.
  */

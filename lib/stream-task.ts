@@ -19,6 +19,7 @@ import { resolveTLSOptions } from './configuration.js';
 import { DEFAULT_CONFIGURATION, type ResolvedConfiguration } from './configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
+  DIRECT_WRITE_MAX_BYTES,
   MDNS_WAIT_MS,
   PROGRESS_INTERVAL_MS,
   RETRY_FIRST_MS,
@@ -228,6 +229,8 @@ interface WriteBatch {
 
 
 const LINE_FEED = new Uint8Array([0x0a]);
+/** The empty write that reports when the writes before it finished (see #socketWrite). */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * A TCP connection with awaited reads and writes, after Foundation's `URLSessionStreamTask`.
@@ -1270,17 +1273,43 @@ export class StreamTask extends TaskEventTarget {
   /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
   #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
     const length = bytes.length;
-    return socket.write(bytes, (error) => {
-      if (error) {
-        if (ops instanceof Operation) ops.reject(this.#error ?? fromSystemError(error, ops.context));
-        else for (const op of ops) op.reject(this.#error ?? fromSystemError(error, op.context));
-        return;
+    // Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
+    // and written without a callback it costs Node no nextTick afterwards. If bytes are still
+    // queued after all (the kernel's buffer was full) or the socket failed, an empty write with
+    // the callback follows it: Node completes a socket's writes in order. (Not for TLS: Node
+    // completes every TLS write later, so the empty write would always be needed.)
+    if (length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true) {
+      const accepted = socket.write(bytes);
+      // A write that failed at once leaves nothing queued too, but marks the socket errored.
+      if (socket.writableLength === 0 && socket.errored === null && !socket.destroyed) {
+        this.#wrote(length, ops);
+        return accepted;
       }
-      this.#countOfBytesSent += length;
-      this.#noteProgress();
-      if (ops instanceof Operation) ops.resolve();
-      else for (const op of ops) op.resolve();
-    });
+      socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, ops, error));
+      return accepted;
+    }
+    return socket.write(bytes, (error) => this.#afterWrite(socket, length, ops, error));
+  }
+
+  /** A socket write finished: its operations resolve, or reject with the socket's error. */
+  #afterWrite(socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
+    if (!error) {
+      this.#wrote(length, ops);
+      return;
+    }
+    // The empty write behind a failed one may only know that the stream was destroyed: the
+    // socket's own error, when it has one, says why.
+    const cause = socket.errored ?? error;
+    if (ops instanceof Operation) ops.reject(this.#error ?? fromSystemError(cause, ops.context));
+    else for (const op of ops) op.reject(this.#error ?? fromSystemError(cause, op.context));
+  }
+
+  /** The kernel took `length` bytes: their operations resolve. */
+  #wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
+    this.#countOfBytesSent += length;
+    this.#noteProgress();
+    if (ops instanceof Operation) ops.resolve();
+    else for (const op of ops) op.resolve();
   }
 
   /** Sends FIN; `op` resolves when it was sent. */
