@@ -12,8 +12,8 @@
  *   `hand-written` (a queue and one waiting resolver on a net.Socket).
  * - `ping-pong`: 64-byte round trips with the bench server. Variants: `task`, `promise-socket`,
  *   `raw` ('data' events).
- * - `awaited-writes`: 100-byte writes to the bench server, each awaited (a protocol that sends
- *   and waits for the kernel before going on). Variants: `task`, `promise-socket`, `raw`
+ * - `awaited-writes`: 100-byte writes (PIECE_BYTES=n for others) to the bench server, each
+ *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`, `promise-socket`, `raw`
  *   (socket.write with a callback, awaited through a promise).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
  *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
@@ -140,7 +140,7 @@ async function pingPong(): Promise<void> {
 
 async function awaitedWrites(): Promise<void> {
   const server = await startServer();
-  const piece = Buffer.alloc(100, 0x77);
+  const piece = Buffer.alloc(Number(process.env.PIECE_BYTES ?? 100), 0x77);
   try {
     const socket = variant === 'task' ? null : await rawSocket(server.tcpPort);
     const reply = socket === null ? null : new Promise<void>((resolve) => socket.once('data', () => resolve()));
