@@ -13,8 +13,12 @@ export async function rawSocket(port: number): Promise<net.Socket> {
   return socket;
 }
 
-/** Errors a benchmark's raw socket ignores (it must listen: an unheard 'error' ends the process). */
-function ignoreError(): void {}
+/**
+ * The one listener every raw socket of the benchmarks shares, as a client's shared handlers would
+ * be: for errors (a socket must listen, an unheard 'error' ends the process) and, on a socket
+ * kept as a client keeps it, for its other events.
+ */
+function ignore(): void {}
 
 /**
  * Waits for `event` and leaves the socket as a user's own code would: no listener or promise of
@@ -25,7 +29,7 @@ function connected(socket: net.Socket, event: 'connect' | 'secureConnect'): Prom
   return new Promise<void>((resolve, reject) => {
     const onEvent = (): void => {
       socket.off('error', onError);
-      socket.on('error', ignoreError);
+      socket.on('error', ignore);
       resolve();
     };
     const onError = (error: Error): void => {
@@ -61,9 +65,6 @@ export function echoRoundTrip(socket: net.Socket, payload: Buffer): Promise<void
     socket.write(echoRequest(payload));
   });
 }
-
-/** One function for every kept socket's listeners, as a client's shared handlers would be. */
-function ignore(): void {}
 
 /**
  * Gives a raw socket what a protocol client keeps on it while it is open: listeners for data, end

@@ -13,8 +13,8 @@
  * - `ping-pong`: 64-byte round trips with the bench server. Variants: `task`, `promise-socket`,
  *   `raw` ('data' events).
  * - `awaited-writes`: 100-byte writes (PIECE_BYTES=n for others) to the bench server, each
- *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`, `promise-socket`, `raw`
- *   (socket.write with a callback, awaited through a promise).
+ *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`,
+ *   `promise-socket`, `raw` (socket.write with a callback, awaited through a promise).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
  *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
@@ -141,29 +141,29 @@ async function pingPong(): Promise<void> {
 async function awaitedWrites(): Promise<void> {
   const server = await startServer();
   const piece = Buffer.alloc(Number(process.env.PIECE_BYTES ?? 100), 0x77);
+  const command = `SINK ${count * piece.length}\n`;
   try {
-    const socket = variant === 'task' ? null : await rawSocket(server.tcpPort);
-    const reply = socket === null ? null : new Promise<void>((resolve) => socket.once('data', () => resolve()));
-    const command = `SINK ${count * piece.length}\n`;
-    if (variant === 'raw') {
-      socket!.write(command);
-      for (let i = 0; i < count; i++) await new Promise<void>((resolve, reject) => socket!.write(piece, (error) => (error ? reject(error) : resolve())));
-      await reply;
-      socket!.destroy();
-    } else if (variant === 'promise-socket') {
-      const wrapped = new PromiseSocket(socket!);
-      await wrapped.write(command);
-      for (let i = 0; i < count; i++) await wrapped.write(piece);
-      await reply;
-      wrapped.destroy();
-    } else {
+    if (variant === 'task') {
       const session = new Session();
       const task = await session.connect('127.0.0.1', server.tcpPort);
       await task.write(command);
       for (let i = 0; i < count; i++) await task.write(piece);
       await task.readLine();
       await session[Symbol.asyncDispose]();
+      return;
     }
+    const socket = await rawSocket(server.tcpPort);
+    const reply = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    if (variant === 'raw') {
+      socket.write(command);
+      for (let i = 0; i < count; i++) await new Promise<void>((resolve, reject) => socket.write(piece, (error) => (error ? reject(error) : resolve())));
+    } else {
+      const wrapped = new PromiseSocket(socket);
+      await wrapped.write(command);
+      for (let i = 0; i < count; i++) await wrapped.write(piece);
+    }
+    await reply;
+    socket.destroy();
   } finally {
     await server.stop();
   }

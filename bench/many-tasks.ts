@@ -56,9 +56,7 @@ function rawVariant(count: number): Variant {
       const socket = await rawSocket(server.tcpPort);
       await echoRoundTrip(socket, MESSAGE);
       return socket;
-    }, async (sockets) => {
-      await destroyAll(sockets);
-    }),
+    }, destroyAll),
   };
 }
 
@@ -74,9 +72,7 @@ function rawClientVariant(count: number): Variant {
       await echoRoundTrip(socket, MESSAGE);
       keepAsAClient(socket);
       return socket;
-    }, async (sockets) => {
-      await destroyAll(sockets);
-    }),
+    }, destroyAll),
   };
 }
 
