@@ -43,3 +43,18 @@ export const MDNS_WAIT_MS = 3000;
 export const MDNS_REQUERY_MS = 1000;
 /** After the first fully known instance, how long other answers of the same burst are gathered. */
 export const MDNS_GATHER_MS = 100;
+
+/**
+ * Plain TCP reads (lib/socket-reads.ts). A socket reads into one scratch buffer the process
+ * shares until a read brings at least SLAB_AFTER_BYTES; then into slabs of its own, views of
+ * which are the chunks, until a read brings less than SCRATCH_BELOW_BYTES.
+ */
+export const SCRATCH_READ_BYTES = 64 * 1024;
+export const SLAB_AFTER_BYTES = 16 * 1024;
+export const SCRATCH_BELOW_BYTES = 2 * 1024;
+/** A socket's own slab: one socket read may fill what is left of it… */
+export const READ_SLAB_BYTES = 256 * 1024;
+/** …as long as that is at least this much; then a new slab. */
+export const MIN_SLAB_READ_BYTES = 16 * 1024;
+/** Small chunks read into the scratch buffer are copied into shared slabs of this size. */
+export const SMALL_CHUNK_SLAB_BYTES = 64 * 1024;

@@ -56,6 +56,7 @@ import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, type PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
+import { socketReads } from './socket-reads.js';
 import {
   ChunkRead,
   DataRead,
@@ -1403,6 +1404,7 @@ export class StreamTask extends TaskEventTarget {
         lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
           : resolver === null ? undefined : resolverLookup(resolver),
         localAddress: config.localAddress ?? undefined,
+        onread: (StreamTask.#tcpReads ??= socketReads(StreamTask.#onTcpChunk)),
       });
     } catch (error) {
       this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
@@ -1410,7 +1412,6 @@ export class StreamTask extends TaskEventTarget {
     }
     this.#socket = socket;
     this.#wire(socket);
-    socket.on('data', StreamTask.#onTcpData);
     // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
       this.#domainLookupEndDate = metricsTime();
@@ -1436,11 +1437,18 @@ export class StreamTask extends TaskEventTarget {
   // Socket listeners are shared by all tasks (`this` is the socket; it names its task), so an
   // open task carries no closures for them.
 
-  static #onTcpData(this: TaskSocket, chunk: Buffer): void {
+  /** Each chunk a plain socket read (its `onread`). */
+  static #onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
     const task = this[TASK]!;
     const feed = task.#rare().recordFeed;
+    // pause(), not `return false`: that would stop reading but leave isPaused() false, and the
+    // task and the TLS record feed resume by isPaused().
     if (!(feed === null ? task.#onBytes(chunk) : feed.accept(chunk))) this.pause();
+    return true;
   }
+
+  /** One for every task's plain socket (see lib/socket-reads.ts); made on first use. */
+  static #tcpReads: net.OnReadOpts | null = null;
 
   static #onSecureData(this: TaskSocket, chunk: Buffer): void {
     if (!this[TASK]!.#onBytes(chunk)) this.pause();

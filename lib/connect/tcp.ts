@@ -1,8 +1,6 @@
 /**
- * Opens the TCP connection of a task (the task listens to its 'data'). Chunks come as 'data'
- * events: each is a fresh buffer Node read into, which the read buffer keeps as is (no copy).
- * Node allocates those buffers natively; reading into slabs of our own (`onread`) measured slower,
- * as our large JS allocations drove the garbage collector (docs/decisions.md).
+ * Opens the TCP connection of a task. Its bytes come through `onread` (lib/socket-reads.ts), not
+ * as 'data' events: the socket emits none.
  */
 import net from 'node:net';
 
@@ -15,6 +13,8 @@ export interface TcpOptions {
   localAddress?: string | undefined;
   /** Resolves names instead of getaddrinfo (a configured DNS server). */
   lookup?: net.LookupFunction | undefined;
+  /** Where the bytes go (see socketReads). */
+  onread: net.OnReadOpts;
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
@@ -25,6 +25,7 @@ export function openTcp(options: TcpOptions): net.Socket {
     allowHalfOpen: true,
     noDelay: options.noDelay,
     keepAlive: options.keepAlive,
+    onread: options.onread,
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
