@@ -3,10 +3,9 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import PromiseSocket from 'promise-socket';
 import { asyncio, GiB, rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk, withTask } from './clients.js';
-import { timed as timedPer, type Benchmark, type Server, type Variant } from './harness.js';
+import { cReadLoop, validChunkReader } from './floors.js';
+import { timed, type Benchmark, type Result, type Server, type Variant } from './harness.js';
 
-/** Times a variant; its cpuNs is per 64 KiB. */
-const timed = (work: () => Promise<number>): ReturnType<typeof timedPer> => timedPer(work, 65536);
 
 /** The floor for promise-based reading (see readAwaitingEachChunk): what our reads cost beyond it is ours. */
 function handWritten(name: string, open: (server: Server) => Promise<net.Socket>, command: string): Variant {
@@ -84,6 +83,8 @@ function variants(secure: boolean, size: number): Variant[] {
   }
   return [
     ...list,
+    validChunkReader(size),
+    cReadLoop(size),
     {
       name: 'captureStreams readable',
       run: (server) => withTask(server, false, (task) => timed(async () => {
@@ -135,24 +136,35 @@ const tcpSize = Number(process.env.BENCH_BYTES ?? GiB);
 export const bulkReceive: Benchmark = {
   name: 'bulk-receive',
   description: `receive ${tcpSize / GiB} GiB over loopback`,
+  cpu: { label: 'µs/64 KiB', per: 65536 },
   unit: { label: 'GiB/s', scale: GiB },
   rounds: 9,
   baseline: 'net.Socket data events',
-  targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95, 'captureStreams readable': 0.9 },
+  targets: {},
   ahead: { 'captureStreams readable': ['Duplex.toWeb readable'] },
   variants: variants(false, tcpSize),
+  checks: (results) => {
+    const find = (name: string): Result => results.find((r) => r.variant === name)!;
+    const floor = find('onread, valid chunks (floor)');
+    return ['readData 64 KiB loop', 'for await (task)', 'captureStreams readable'].flatMap((name) => {
+      const ours = find(name);
+      const cpu = (ours.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+      return [
+        { what: `${name}: client CPU ÷ the valid-chunk floor's`, value: cpu, target: '≤ 1.3', met: cpu <= 1.3 },
+        { what: `${name}: rate ÷ raw 'data' events`, value: ours.ratio!, target: '≥ 1.1', met: ours.ratio! >= 1.1 },
+      ];
+    });
+  },
 };
 
 const tlsSize = Number(process.env.BENCH_TLS_BYTES ?? GiB / 2);
 export const tlsBulkReceive: Benchmark = {
   name: 'tls-bulk-receive',
   description: `receive ${tlsSize / GiB} GiB over TLS on loopback`,
+  cpu: { label: 'µs/64 KiB', per: 65536 },
   unit: { label: 'GiB/s', scale: GiB },
   rounds: 9,
   baseline: 'tls.TLSSocket data events',
-  // The TLS rate drifts within a round on this VM (raw 0.56-0.81 GiB/s from round to round, and
-  // variants of one round as far apart): each variant is paired with the raw runs beside it.
-  pairing: 'adjacent',
   targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95 },
   variants: variants(true, tlsSize),
 };

@@ -1,9 +1,9 @@
 /**
- * What every benchmark shares: the load server in its own process, rounds that rotate the order of
- * the variants (so none always runs first, on a cold or warm machine), medians, and ratios against
- * the raw-socket baseline measured in the same run, paired round by round.
+ * What every benchmark shares: the load server in its own process, each variant run in a process
+ * of its own, rounds that rotate the order of the variants, and ratios against the raw-socket
+ * baseline runs just before and after each variant, for the rate and for the client's CPU.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +47,13 @@ export async function startServer(): Promise<Server> {
   };
 }
 
-/** One measured run of a variant: how long, and how much work. */
+/** One measured run of a variant: how long, how much work, and the client's CPU meanwhile. */
 export interface Sample {
   seconds: number;
   /** Units of work done (bytes, round trips, tasks). */
   work: number;
+  /** CPU time (user + system) the client process spent on the work, in seconds. */
+  cpuSeconds?: number;
   /** Anything else worth reporting (bytes of memory, …). */
   extra?: Record<string, number>;
 }
@@ -66,23 +68,17 @@ export interface Benchmark {
   description: string;
   /** How a rate is shown: work units per second, scaled. */
   unit: { label: string; scale: number };
+  /** How CPU is shown: microseconds per `per` units of work (per 64 KiB, per round trip). */
+  cpu?: { label: string; per: number };
   rounds: number;
   /** The variant every ratio is against (raw net.Socket). */
   baseline: string;
-  /**
-   * How a variant is paired with the baseline. 'round' (the default): the baseline runs once a
-   * round, and each variant is compared with that run. 'adjacent': the baseline runs before the
-   * first variant and after every variant, and each variant is compared with the geometric mean
-   * of the baseline runs just before and after it, a second or two apart instead of up to a
-   * round: for benchmarks whose rate drifts within a round (TLS on this VM).
-   */
-  pairing?: 'round' | 'adjacent';
   variants: Variant[];
   /** Ratio targets for our variants (ours ÷ baseline must be at least this). */
   targets: Record<string, number>;
   /** Other variants ours must beat, by name. */
   ahead?: Record<string, string[]>;
-  /** Targets that are not rate ratios (memory), judged from the results. */
+  /** Targets that are not rate ratios (memory, CPU against a floor), judged from the results. */
   checks?: (results: Result[]) => Check[];
 }
 
@@ -100,7 +96,12 @@ export interface Result {
   medianRate: number;
   unit: string;
   rates: number[];
+  /** Median over rounds of rate ÷ the baseline runs beside it (geometric mean of before and after). */
   ratio: number | null;
+  /** Median client CPU per `cpu.per` units, in µs (null where the variant does not report it). */
+  cpuMicros: number | null;
+  /** Median over rounds of CPU per unit ÷ the baseline's beside it: below 1 is cheaper. */
+  cpuRatio: number | null;
   target: number | null;
   meetsTarget: boolean | null;
   extra?: Record<string, number>;
@@ -112,81 +113,108 @@ export const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-/** Runs every variant `rounds` times, rotating which goes first, and reports medians and paired ratios. */
-export async function runBenchmark(benchmark: Benchmark, server: Server, log: (line: string) => void): Promise<Result[]> {
-  const rates = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
-  /** For each variant and round, the baseline rate it is paired with. */
-  const references = new Map<string, number[]>(benchmark.variants.map((variant) => [variant.name, []]));
-  const extras = new Map<string, Record<string, number>[]>();
-  const measure = async (variant: Variant): Promise<number> => {
-    const sample = await bounded(variant, server);
-    const rate = sample.work / sample.seconds;
-    rates.get(variant.name)!.push(rate);
-    if (sample.extra !== undefined) extras.set(variant.name, [...(extras.get(variant.name) ?? []), sample.extra]);
-    // No forced full collection between variants: it let the maps of the objects a run made die,
-    // and V8 then threw away the optimized code that depended on them, so every timed run began
-    // by compiling its code again, a cost that grows with the variant's code (docs/performance.md).
-    return rate;
+/** Runs one variant once, somewhere. */
+export type RunVariant = (benchmark: Benchmark, variant: Variant) => Promise<Sample>;
+
+/** Runs one variant once in a fresh node process (fresh-process.ts), against `server`. */
+export function inFreshProcess(server: Server): RunVariant {
+  const script = fileURLToPath(new URL('./fresh-process.js', import.meta.url));
+  const env = { ...process.env, BENCH_SERVER: JSON.stringify({ tcpPort: server.tcpPort, tlsPort: server.tlsPort, ca: server.ca }) };
+  return (benchmark, variant) => new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', script, benchmark.name, variant.name], { env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('SAMPLE '));
+        if (error !== null || line === undefined) {
+          reject(new Error(`${benchmark.name} / ${variant.name} failed: ${error?.message ?? 'no sample'}\n${stderr}`));
+          return;
+        }
+        resolve(JSON.parse(line.slice('SAMPLE '.length)) as Sample);
+      });
+  });
+}
+
+/**
+ * Runs every variant `rounds` times, each next to the baseline: baseline, A, baseline, B, baseline,
+ * …, the order of A, B, … rotated every round so none always runs first. Each variant's rate and
+ * CPU are compared with the geometric mean of the baseline runs just before and after it, seconds
+ * apart: the machine's speed drifts over minutes, and a ratio of medians would carry that drift.
+ */
+export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (line: string) => void): Promise<Result[]> {
+  interface Measured { rate: number; cpu: number | null; extra?: Record<string, number> }
+  const runs = new Map<string, Measured[]>(benchmark.variants.map((variant) => [variant.name, []]));
+  /** For each variant and round, the baseline it is paired with. */
+  const references = new Map<string, Measured[]>(benchmark.variants.map((variant) => [variant.name, []]));
+  const per = benchmark.cpu?.per ?? 1;
+  const measure = async (variant: Variant): Promise<Measured> => {
+    const sample = await run(benchmark, variant);
+    const measured: Measured = {
+      rate: sample.work / sample.seconds,
+      cpu: sample.cpuSeconds === undefined ? null : (sample.cpuSeconds * 1e6 * per) / sample.work,
+      ...(sample.extra === undefined ? {} : { extra: sample.extra }),
+    };
+    runs.get(variant.name)!.push(measured);
+    return measured;
   };
   const baselineVariant = benchmark.variants.find((variant) => variant.name === benchmark.baseline)!;
   const others = benchmark.variants.filter((variant) => variant !== baselineVariant);
-  // One round first that counts for nothing: JIT and socket buffers warm up for every variant.
-  for (const variant of benchmark.variants) await bounded(variant, server);
+  const geometric = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.sqrt(a * b));
   for (let round = 0; round < benchmark.rounds; round++) {
-    if (benchmark.pairing === 'adjacent') {
-      const order = others.map((_, i) => others[(i + round) % others.length]!);
-      let before = await measure(baselineVariant);
-      for (const variant of order) {
-        await measure(variant);
-        const after = await measure(baselineVariant);
-        references.get(variant.name)!.push(Math.sqrt(before * after));
-        before = after;
-      }
-    } else {
-      const order = benchmark.variants.map((_, i) => benchmark.variants[(i + round) % benchmark.variants.length]!);
-      const roundRates = new Map<string, number>();
-      for (const variant of order) roundRates.set(variant.name, await measure(variant));
-      for (const variant of others) references.get(variant.name)!.push(roundRates.get(benchmark.baseline)!);
+    const order = others.map((_, i) => others[(i + round) % others.length]!);
+    let before = await measure(baselineVariant);
+    for (const variant of order) {
+      await measure(variant);
+      const after = await measure(baselineVariant);
+      references.get(variant.name)!.push({ rate: Math.sqrt(before.rate * after.rate), cpu: geometric(before.cpu, after.cpu) });
+      before = after;
     }
     log(`  ${benchmark.name}: round ${round + 1}/${benchmark.rounds} done`);
   }
-  // Paired: each round's rate against the baseline it is paired with (seconds apart), then the
-  // median of those. The machine's speed drifts over minutes; a ratio of medians would carry the
-  // drift between rounds into the ratio, a paired ratio cancels it.
-  const pairedRatios = (name: string): number[] =>
-    name === benchmark.baseline ? rates.get(name)!.map(() => 1) : rates.get(name)!.map((rate, i) => rate / references.get(name)![i]!);
+  const paired = (name: string, pick: (m: Measured) => number | null): number[] | null => {
+    const own = runs.get(name)!;
+    if (name === benchmark.baseline) return own.every((m) => pick(m) !== null) ? own.map(() => 1) : null;
+    const refs = references.get(name)!;
+    const ratios = own.map((m, i) => {
+      const mine = pick(m);
+      const theirs = pick(refs[i]!);
+      return mine === null || theirs === null ? null : mine / theirs;
+    });
+    return ratios.every((r) => r !== null) ? (ratios as number[]) : null;
+  };
   return benchmark.variants.map((variant) => {
-    const list = rates.get(variant.name)!;
-    const rate = median(list);
+    const list = runs.get(variant.name)!;
     const target = benchmark.targets[variant.name] ?? null;
-    const ratios = pairedRatios(variant.name);
+    const ratios = paired(variant.name, (m) => m.rate)!;
     const ratio = median(ratios);
+    const cpuRatios = paired(variant.name, (m) => m.cpu);
     // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs,
     // each against its own baseline.
     const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => {
-      const theirs = pairedRatios(other);
+      const theirs = paired(other, (m) => m.rate)!;
       return median(ratios.map((r, i) => r / theirs[i]!)) < 1;
     });
-    const extraList = extras.get(variant.name);
+    const cpus = list.map((m) => m.cpu);
     const result: Result = {
       benchmark: benchmark.name,
       variant: variant.name,
-      medianRate: rate / benchmark.unit.scale,
+      medianRate: median(list.map((m) => m.rate)) / benchmark.unit.scale,
       unit: benchmark.unit.label,
-      rates: list.map((r) => r / benchmark.unit.scale),
+      rates: list.map((m) => m.rate / benchmark.unit.scale),
       ratio,
+      cpuMicros: cpus.every((c) => c !== null) ? median(cpus as number[]) : null,
+      cpuRatio: cpuRatios === null ? null : median(cpuRatios),
       target,
       meetsTarget: target === null && behind.length === 0 ? null : (target === null || ratio >= target) && behind.length === 0,
     };
-    if (extraList !== undefined) {
-      result.extra = Object.fromEntries(Object.keys(extraList[0]!).map((key) => [key, median(extraList.map((e) => e[key]!))]));
+    const extras = list.flatMap((m) => (m.extra === undefined ? [] : [m.extra]));
+    if (extras.length > 0) {
+      result.extra = Object.fromEntries(Object.keys(extras[0]!).map((key) => [key, median(extras.map((e) => e[key]!))]));
     }
     return result;
   });
 }
 
 /** A variant that hangs fails the run instead of stalling it. */
-async function bounded(variant: Variant, server: Server): Promise<Sample> {
+export async function bounded(variant: Variant, server: Server): Promise<Sample> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${variant.name}: no result within ${VARIANT_LIMIT_MS / 1000} s`)), VARIANT_LIMIT_MS);
@@ -201,15 +229,15 @@ async function bounded(variant: Variant, server: Server): Promise<Sample> {
 const VARIANT_LIMIT_MS = 120_000;
 
 /**
- * Elapsed seconds of `work`, and this process's CPU time (user + system) in nanoseconds per
- * `cpuPer` units of work (`cpuNs`): what the client itself spent, whatever the loopback's speed
- * was at the time (the load server runs in another process, so its CPU is not counted).
+ * Elapsed seconds of `work`, and this process's CPU time (user + system) meanwhile: what the
+ * client itself spent, whatever the loopback's speed was at the time (the load server runs in
+ * another process, so its CPU is not counted).
  */
-export async function timed(work: () => Promise<number>, cpuPer = 1): Promise<Sample> {
+export async function timed(work: () => Promise<number>): Promise<Sample> {
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const units = await work();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
-  return { seconds, work: units, extra: { cpuNs: ((used.user + used.system) * 1000 * cpuPer) / units } };
+  return { seconds, work: units, cpuSeconds: (used.user + used.system) / 1e6 };
 }

@@ -85,6 +85,7 @@ const count = Number(process.env.BENCH_ROUND_TRIPS ?? 50_000);
 export const pingPong: Benchmark = {
   name: 'ping-pong',
   description: `${count} round trips of 64 bytes`,
+  cpu: { label: 'µs/round trip', per: 1 },
   unit: { label: 'k round trips/s', scale: 1000 },
   rounds: 5,
   baseline: 'net.Socket write + data',
@@ -97,6 +98,7 @@ const tlsCount = Math.round(count / 2);
 export const tlsPingPong: Benchmark = {
   name: 'tls-ping-pong',
   description: `${tlsCount} round trips of 64 bytes over TLS`,
+  cpu: { label: 'µs/round trip', per: 1 },
   unit: { label: 'k round trips/s', scale: 1000 },
   rounds: 5,
   baseline: 'tls.TLSSocket write + data',

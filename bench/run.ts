@@ -1,30 +1,27 @@
 /**
  * npm run bench            every benchmark
  * npm run bench -- NAME    one (or several) by name
- * Prints progress, then a table, then one JSON line per result (prefixed "RESULT ").
+ * Every run of every variant is a fresh process (fresh-process.ts); the load server is another.
+ * Prints progress, then one table, then one JSON line per result (prefixed "RESULT ").
  */
 import os from 'node:os';
-import { bulkReceive, tlsBulkReceive } from './bulk-receive.js';
-import { bulkSend } from './bulk-send.js';
-import { runBenchmark, startServer, type Benchmark, type Check, type Result } from './harness.js';
-import { manyTasks } from './many-tasks.js';
-import { pingPong, tlsPingPong } from './ping-pong.js';
-import { slowReader } from './slow-reader.js';
-import { smallWrites } from './small-writes.js';
-
-const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
+import { ALL } from './benchmarks.js';
+import { buildFloors } from './floors.js';
+import { inFreshProcess, runBenchmark, startServer, type Check, type Result } from './harness.js';
 
 function table(results: Result[]): string {
   const rows = results.map((r) => [
     r.benchmark,
     r.variant,
     `${r.medianRate.toFixed(r.medianRate >= 100 ? 0 : 3)} ${r.unit}`,
-    r.ratio === null ? '' : r.ratio.toFixed(3),
+    r.ratio === null ? '' : r.ratio.toFixed(2),
+    r.cpuMicros === null ? '' : `${r.cpuMicros.toFixed(r.cpuMicros >= 100 ? 0 : 2)} ${ALL.find((b) => b.name === r.benchmark)?.cpu?.label ?? ''}`,
+    r.cpuRatio === null ? '' : r.cpuRatio.toFixed(2),
     r.target === null ? '' : `≥ ${r.target}`,
     r.meetsTarget === null ? '' : r.meetsTarget ? 'yes' : 'NO',
     r.extra === undefined ? '' : Object.entries(r.extra).map(([k, v]) => `${k}=${Math.round(v)}`).join(' '),
   ]);
-  const header = ['benchmark', 'variant', 'median', 'ratio', 'target', 'met', 'extra'];
+  const header = ['benchmark', 'variant', 'median', 'rate ÷ raw', 'client CPU', 'CPU ÷ raw', 'target', 'met', 'extra'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -39,15 +36,17 @@ if (chosen.length === 0) {
   process.exit(2);
 }
 console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log(buildFloors());
 const server = await startServer();
+const run = inFreshProcess(server);
 const results: Result[] = [];
 const checks: (Check & { benchmark: string })[] = [];
 const started = Date.now();
 try {
   for (const benchmark of chosen) {
     console.log(`${benchmark.name}: ${benchmark.description} (${roundsOverride ?? benchmark.rounds} rounds)`);
-    const run = roundsOverride === undefined ? benchmark : { ...benchmark, rounds: roundsOverride };
-    const own = await runBenchmark(run, server, (line) => console.log(line));
+    const own = await runBenchmark(roundsOverride === undefined ? benchmark : { ...benchmark, rounds: roundsOverride }, run,
+      (line) => console.log(line));
     results.push(...own);
     checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
   }

@@ -1,9 +1,7 @@
 /** Many small writes: 16-byte writes made in a loop without awaiting each; the server answers OK after the last byte. */
 import { MiB, rawSocket, untilEnd, withTask } from './clients.js';
-import { timed as timedPer, type Benchmark } from './harness.js';
+import { timed, type Benchmark } from './harness.js';
 
-/** Times a variant; its cpuNs is per write of 16 bytes. */
-const timed = (work: () => Promise<number>): ReturnType<typeof timedPer> => timedPer(work, 16);
 
 const COUNT = Number(process.env.BENCH_SMALL_WRITES ?? 1_000_000);
 const PIECE = Buffer.alloc(16, 0x73);
@@ -12,6 +10,7 @@ const command = `SINK ${COUNT * PIECE.length}\n`;
 export const smallWrites: Benchmark = {
   name: 'small-writes',
   description: `${COUNT} writes of 16 bytes without awaiting each`,
+  cpu: { label: 'µs/write', per: 16 },
   unit: { label: 'MiB/s', scale: MiB },
   rounds: 5,
   baseline: 'net.Socket write × N',

@@ -1,0 +1,10 @@
+/** Every benchmark, by name (run.ts runs them; fresh-process.ts runs one variant of one). */
+import { bulkReceive, tlsBulkReceive } from './bulk-receive.js';
+import { bulkSend } from './bulk-send.js';
+import type { Benchmark } from './harness.js';
+import { manyTasks } from './many-tasks.js';
+import { pingPong, tlsPingPong } from './ping-pong.js';
+import { slowReader } from './slow-reader.js';
+import { smallWrites } from './small-writes.js';
+
+export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
