@@ -23,6 +23,19 @@ import {
 /** Takes one chunk (`this` is the socket); false pauses the socket. */
 export type ChunkSink = (this: net.Socket, chunk: Buffer) => boolean;
 
+const EXCLUSIVE = Symbol('streamtask.exclusiveChunks');
+type ReadingSocket = net.Socket & { [EXCLUSIVE]?: true };
+
+/**
+ * From now on each chunk of `socket` is the only view of its memory, so that a web stream may take
+ * it over (enqueue transfers the memory) without a copy: a full read keeps the buffer it filled,
+ * a shorter one is copied out to its exact size. For captured streams, which then cost what
+ * Node's own reads do; everyone else gets views of slabs.
+ */
+export function exclusiveChunks(socket: net.Socket): void {
+  (socket as ReadingSocket)[EXCLUSIVE] = true;
+}
+
 const scratch = Buffer.allocUnsafeSlow(SCRATCH_READ_BYTES);
 
 /**
@@ -57,10 +70,14 @@ function copyFromScratch(count: number): Buffer {
 
 /** The `onread` option for sockets whose chunks go to `sink`: one object, shared by every such socket. */
 export function socketReads(sink: ChunkSink): net.OnReadOpts {
-  function callback(this: net.Socket, nread: number, buffer: Uint8Array): boolean {
+  function callback(this: ReadingSocket, nread: number, buffer: Uint8Array): boolean {
     let chunk: Buffer;
     let following: Buffer;
-    if (buffer === scratch) {
+    if (this[EXCLUSIVE] === true) {
+      const full = nread === buffer.length && buffer !== scratch;
+      chunk = full ? buffer as Buffer : Buffer.copyBytesFrom(buffer, 0, nread);
+      following = full || nread >= SLAB_AFTER_BYTES ? Buffer.allocUnsafeSlow(SCRATCH_READ_BYTES) : scratch;
+    } else if (buffer === scratch) {
       chunk = copyFromScratch(nread);
       following = nread >= SLAB_AFTER_BYTES ? Buffer.allocUnsafeSlow(READ_SLAB_BYTES) : scratch;
     } else {

@@ -56,7 +56,7 @@ import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, type PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
-import { socketReads } from './socket-reads.js';
+import { exclusiveChunks, socketReads } from './socket-reads.js';
 import {
   ChunkRead,
   DataRead,
@@ -1179,6 +1179,7 @@ export class StreamTask extends TaskEventTarget {
     this.#setFlag(CAPTURED, true);
     const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#writeLane);
     this.#afterEnqueued(op, () => {
+      if (!this.#has(SECURED) && this.#socket !== null) exclusiveChunks(this.#socket);
       const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
       op.resolve(streams);
       if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskStreamsEvent(streams));
