@@ -162,3 +162,57 @@ describe('readLine and lines', () => {
     await expect(task.readExactly(-1)).rejects.toThrow(/`count`/);
   });
 });
+
+describe('lines already buffered take no queue, and keep their place in it', () => {
+  test('a readLine behind a waiting read waits its turn, though its line is buffered', async () => {
+    const { task, remote } = await connected();
+    const exact = task.readExactly(10);
+    remote.socket.write('abc\n');
+    await remote.waitForBytes(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const line = task.readLine();
+    remote.socket.write('defghij\n');
+    expect(text(await exact)).toBe('abc\ndefghi');
+    expect(await line).toBe('j');
+  });
+
+  test('many pipelined lines, taken from one chunk, in order', async () => {
+    const { task, remote } = await connected();
+    const sent = Array.from({ length: 2000 }, (_, i) => `:${i}`);
+    remote.socket.end(sent.map((line) => `${line}\r\n`).join(''));
+    const got: string[] = [];
+    for (let i = 0; i < 1000; i++) got.push((await task.readLine())!);
+    for (let i = 0; i < 500; i++) got.push(text(await task.readUntil('\r\n')).slice(0, -2));
+    for await (const line of task.lines()) got.push(line);
+    expect(got).toEqual(sent);
+  });
+
+  test('lines(): after a step times out, the next one reads the line (nothing lost)', async () => {
+    const { task, remote } = await connected();
+    const lines = task.lines({ timeout: 50 });
+    remote.socket.write('first\nsec');
+    expect(await lines.next()).toEqual({ value: 'first', done: false });
+    expectCode((await settle(lines.next())).error, 'timedOut');
+    remote.socket.end('ond\n');
+    expect(await lines.next()).toEqual({ value: 'second', done: false });
+    expect(await lines.next()).toEqual({ value: undefined, done: true });
+  });
+
+  test('readUntil with different string delimiters in turn uses each one', async () => {
+    const { task, remote } = await connected();
+    remote.socket.write('a\r\nbENDc\r\n');
+    expect(text(await task.readUntil('\r\n'))).toBe('a\r\n');
+    expect(text(await task.readUntil('END'))).toBe('bEND');
+    expect(text(await task.readUntil('\r\n'))).toBe('c\r\n');
+  });
+
+  test('an aborted signal rejects even when the line is buffered, and the line stays', async () => {
+    const { task, remote } = await connected();
+    remote.socket.write('kept\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const controller = new AbortController();
+    controller.abort();
+    expectCode((await settle(task.readLine({ signal: controller.signal }))).error, 'cancelled');
+    expect(await task.readLine()).toBe('kept');
+  });
+});

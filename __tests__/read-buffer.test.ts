@@ -16,6 +16,7 @@ type Step =
   | { kind: 'indexOf'; delimiter: number[]; from: number; limit: number }
   | { kind: 'byteAt'; offset: number }
   | { kind: 'copyInto'; size: number }
+  | { kind: 'takeLine'; count: number }
   | { kind: 'drain' }
   | { kind: 'clear' };
 
@@ -29,6 +30,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('indexOf' as const), delimiter: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }), from: fc.nat(6), limit: fc.nat(16) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('byteAt' as const), offset: fc.nat(16) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('copyInto' as const), size: fc.nat(10) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('takeLine' as const), count: fc.nat(12) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'drain' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
 );
@@ -94,6 +96,12 @@ describe('ReadBuffer', () => {
             model = model.subarray(count);
             break;
           }
+          case 'takeLine': {
+            if (model.length < s.count) break;
+            expect(buffer.takeLine(s.count)).toBe(new TextDecoder().decode(model.subarray(0, s.count)));
+            model = model.subarray(s.count);
+            break;
+          }
           case 'drain':
             expect(Buffer.compare(Buffer.concat(buffer.drain()), model)).toBe(0);
             model = Buffer.alloc(0);
@@ -107,6 +115,29 @@ describe('ReadBuffer', () => {
       }
       expect(Buffer.compare(Buffer.concat(buffer.drain()), model)).toBe(0);
     }), { numRuns: 500 });
+  });
+
+  test('takes lines as TextDecoder reads them, however the bytes were split into chunks', () => {
+    const piece = fc.constantFrom('a', 'é', '€', '😀', '\r', '\n', '\r\n', '\uFEFF', 'xyz');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }),
+      (pieces, cuts) => {
+        const bytes = Buffer.from(pieces.join('') + '\n');
+        const buffer = new ReadBuffer();
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const size = cuts[i % cuts.length]!;
+          buffer.push(bytes.subarray(at, at + size));
+          at += size;
+        }
+        const lf = new Uint8Array([0x0a]);
+        const got: string[] = [];
+        for (let end = buffer.indexOf(lf, 0, Infinity); end >= 0; end = buffer.indexOf(lf, 0, Infinity)) got.push(buffer.takeLine(end + 1));
+        const expected = bytes.toString('latin1').split('\n').slice(0, -1).map((line) => {
+          const raw = Buffer.from(line, 'latin1');
+          return new TextDecoder().decode(raw.at(-1) === 0x0d ? raw.subarray(0, -1) : raw);
+        });
+        expect(got).toEqual(expected);
+        expect(buffer.length).toBe(0);
+      }), { numRuns: 300 });
   });
 
   test('keeps order across many chunks and compaction of its array', () => {

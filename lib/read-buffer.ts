@@ -10,6 +10,11 @@
 export class ReadBuffer {
   /** The chunk reads take from; undefined when nothing is buffered. */
   #first: Buffer | undefined = undefined;
+  /**
+   * Bytes of #first already taken. Taking a line moves this on instead of making a new view of
+   * the rest of the chunk: many small reads from one chunk then allocate nothing for the chunk.
+   */
+  #start = 0;
   /** The chunks behind #first (see ChunkQueue); made when a second chunk first waits, then kept. */
   #rest: ChunkQueue | null = null;
   #length = 0;
@@ -24,6 +29,7 @@ export class ReadBuffer {
     this.#length += chunk.length;
     if (this.#first === undefined) {
       this.#first = chunk;
+      this.#start = 0;
       return;
     }
     const rest = (this.#rest ??= new ChunkQueue());
@@ -37,8 +43,9 @@ export class ReadBuffer {
   unshift(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.#length += chunk.length;
-    const first = this.#first;
+    const first = this.#untaken();
     this.#first = chunk;
+    this.#start = 0;
     if (first === undefined) return;
     const rest = (this.#rest ??= new ChunkQueue());
     if (rest.head > 0) {
@@ -57,21 +64,23 @@ export class ReadBuffer {
   take(min: number, max: number): Buffer {
     const first = this.#first;
     if (first === undefined) return EMPTY;
-    if (first.length >= min) {
-      if (first.length <= max) {
+    const start = this.#start;
+    const available = first.length - start;
+    if (available >= min) {
+      if (available <= max) {
         this.dropFirst();
-        return first;
+        return start === 0 ? first : first.subarray(start);
       }
-      this.#first = first.subarray(max);
+      this.#start = start + max;
       this.#length -= max;
-      return first.subarray(0, max);
+      return first.subarray(start, start + max);
     }
     return this.copyOut(Math.min(max, this.#length));
   }
 
-  /** Removes and returns the first chunk as it came (empty if nothing is buffered). */
+  /** Removes and returns the first chunk as it came, less what was taken of it (empty if nothing is buffered). */
   shift(): Buffer {
-    const first = this.#first;
+    const first = this.#untaken();
     if (first === undefined) return EMPTY;
     this.dropFirst();
     return first;
@@ -81,6 +90,7 @@ export class ReadBuffer {
   byteAt(offset: number): number {
     let index = 0;
     let chunk = this.#first!;
+    offset += this.#start;
     while (offset >= chunk.length) {
       offset -= chunk.length;
       chunk = this.chunkAt(++index)!;
@@ -92,8 +102,28 @@ export class ReadBuffer {
   takeExactly(count: number): Buffer {
     const first = this.#first;
     if (count === 0 || first === undefined) return EMPTY;
-    if (first.length >= count) return this.take(count, count);
+    if (first.length - this.#start >= count) return this.take(count, count);
     return this.copyOut(count);
+  }
+
+  /**
+   * Removes `count` bytes (the caller checked they are there) and returns them as UTF-8 text,
+   * without a final LF or CRLF, and without a leading byte order mark (as TextDecoder drops it).
+   * Decoded straight from the chunk when the bytes lie in one: no view, no copy.
+   */
+  takeLine(count: number): string {
+    if (count === 0) return '';
+    const first = this.#first!;
+    const start = this.#start;
+    if (first.length - start < count) return decodeLine(this.copyOut(count), 0, count);
+    const line = decodeLine(first, start, start + count);
+    if (start + count === first.length) {
+      this.dropFirst();
+    } else {
+      this.#start = start + count;
+      this.#length -= count;
+    }
+    return line;
   }
 
   /**
@@ -105,10 +135,15 @@ export class ReadBuffer {
     if (delimiter.length === 0) return from <= end ? from : -1;
     // Fast path: everything searched lies in the first chunk.
     const first = this.#first;
-    if (first !== undefined && first.length >= end) return first.subarray(0, end).indexOf(delimiter, from);
+    const start = this.#start;
+    if (first !== undefined && first.length - start >= end) {
+      // A one-byte delimiter (LF) is searched as a number: Buffer's fastest search.
+      const at = (delimiter.length === 1 ? first.indexOf(delimiter[0]!, start + from) : first.indexOf(delimiter, start + from)) - start;
+      return at >= 0 && at + delimiter.length <= end ? at : -1;
+    }
     // Spanning chunks: compare byte by byte across chunk boundaries.
-    for (let start = from; start + delimiter.length <= end; start++) {
-      if (this.matchesAt(delimiter, start)) return start;
+    for (let at = from; at + delimiter.length <= end; at++) {
+      if (this.matchesAt(delimiter, at)) return at;
     }
     return -1;
   }
@@ -119,14 +154,16 @@ export class ReadBuffer {
     let filled = 0;
     while (filled < count) {
       const chunk = this.#first!;
+      const start = this.#start;
       const want = count - filled;
-      if (chunk.length <= want) {
-        target.set(chunk, filled);
-        filled += chunk.length;
+      const available = chunk.length - start;
+      if (available <= want) {
+        chunk.copy(target, filled, start);
+        filled += available;
         this.dropFirst();
       } else {
-        target.set(chunk.subarray(0, want), filled);
-        this.#first = chunk.subarray(want);
+        chunk.copy(target, filled, start, start + want);
+        this.#start = start + want;
         this.#length -= want;
         filled += want;
       }
@@ -137,6 +174,7 @@ export class ReadBuffer {
   /** Drops everything. */
   clear(): void {
     this.#first = undefined;
+    this.#start = 0;
     this.#rest = null;
     this.#length = 0;
   }
@@ -144,14 +182,21 @@ export class ReadBuffer {
   /** Removes and returns every chunk, in order (for handing the bytes to a new owner). */
   drain(): Buffer[] {
     const chunks: Buffer[] = [];
-    if (this.#first !== undefined) chunks.push(this.#first);
+    const first = this.#untaken();
+    if (first !== undefined) chunks.push(first);
     const rest = this.#rest;
     if (rest !== null) for (let i = rest.head; i < rest.tail; i++) chunks.push(rest.chunks[i]!);
     this.clear();
     return chunks;
   }
 
-  /** The chunk `index` places from the front (0 is #first), or undefined past the last. */
+  /** The first chunk less what was taken of it. */
+  #untaken(): Buffer | undefined {
+    const first = this.#first;
+    return first === undefined || this.#start === 0 ? first : first.subarray(this.#start);
+  }
+
+  /** The chunk `index` places from the front (0 is #first, whole), or undefined past the last. */
   // TypeScript-private, not #private: #methods cost each instance a brand slot (8 bytes, measured).
   private chunkAt(index: number): Buffer | undefined {
     if (index === 0) return this.#first;
@@ -164,7 +209,7 @@ export class ReadBuffer {
   private matchesAt(delimiter: Uint8Array, start: number): boolean {
     let index = 0;
     let chunk = this.#first;
-    let offset = start;
+    let offset = start + this.#start;
     while (chunk !== undefined && offset >= chunk.length) {
       offset -= chunk.length;
       chunk = this.chunkAt(++index);
@@ -186,7 +231,8 @@ export class ReadBuffer {
   }
 
   private dropFirst(): void {
-    this.#length -= this.#first!.length;
+    this.#length -= this.#first!.length - this.#start;
+    this.#start = 0;
     const rest = this.#rest;
     if (rest === null || rest.head === rest.tail) {
       this.#first = undefined;
@@ -206,6 +252,14 @@ export class ReadBuffer {
       rest.head = 0;
     }
   }
+}
+
+/** The text of `bytes[start, end)` as UTF-8, without a final LF or CRLF or a leading byte order mark. */
+function decodeLine(bytes: Buffer, start: number, end: number): string {
+  if (end > start && bytes[end - 1] === 0x0a) end--;
+  if (end > start && bytes[end - 1] === 0x0d) end--;
+  if (end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
+  return bytes.toString('utf8', start, end);
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);

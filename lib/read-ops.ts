@@ -198,19 +198,22 @@ export type AtEOFWithoutDelimiter = 'reject' | 'rest';
  * readUntil: everything up to and including `delimiter`, at most `maxLength` bytes. Without the
  * delimiter in the first `maxLength` bytes: `limitOverrun`, nothing consumed. At end of stream
  * without it: `incompleteRead` (bytes stay), or with 'rest' the remaining bytes (null if none).
+ * As a line (`asLine`, readLine), it resolves with the text instead, decoded from the chunk.
  */
-export class DelimitedRead extends PendingRead<Uint8Array | null> {
+export class DelimitedRead extends PendingRead<Uint8Array | string | null> {
   declare readonly delimiter: Uint8Array;
   declare readonly atEOF: AtEOFWithoutDelimiter;
+  declare readonly asLine: boolean;
   /** Bytes already searched: the next search starts where a delimiter could newly end. */
   declare private searched: number;
 
   constructor(name: string, port: ReadPort, timeout: number, signal: AbortSignalLike | undefined,
-    delimiter: Uint8Array, maxLength: number, atEOF: AtEOFWithoutDelimiter) {
+    delimiter: Uint8Array, maxLength: number, atEOF: AtEOFWithoutDelimiter, asLine = false) {
     // `maxLength` is the read's `need`.
     super(name, port, timeout, signal, maxLength);
     this.delimiter = delimiter;
     this.atEOF = atEOF;
+    this.asLine = asLine;
     this.searched = 0;
   }
 
@@ -219,7 +222,8 @@ export class DelimitedRead extends PendingRead<Uint8Array | null> {
     const { delimiter, need: maxLength } = this;
     const at = buffer.indexOf(delimiter, this.searched, maxLength);
     if (at >= 0) {
-      const data = buffer.takeExactly(at + delimiter.length);
+      const count = at + delimiter.length;
+      const data = this.asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
       if (state.eofReceived && buffer.length === 0) state.deliveredEOF();
       this.resolve(data);
       return true;
@@ -232,7 +236,8 @@ export class DelimitedRead extends PendingRead<Uint8Array | null> {
     this.searched = Math.max(0, buffer.length - delimiter.length + 1);
     if (state.eofReceived) {
       if (this.atEOF === 'rest') {
-        const rest = buffer.length === 0 ? null : buffer.takeExactly(buffer.length);
+        const count = buffer.length;
+        const rest = count === 0 ? null : this.asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
         state.deliveredEOF();
         this.resolve(rest);
       } else {

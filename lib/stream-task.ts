@@ -709,7 +709,7 @@ export class StreamTask extends TaskEventTarget {
    * ```
    */
   readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
-    return this.#delimitedRead('readUntil', delimiter, options, 'reject') as Promise<Uint8Array>;
+    return this.#delimitedRead('readUntil', delimiter, options, 'reject', false) as Promise<Uint8Array>;
   }
 
   /**
@@ -722,25 +722,62 @@ export class StreamTask extends TaskEventTarget {
    * const greeting = await task.readLine({ timeout: 5000 }); // "220 mail.example.com ESMTP"
    * ```
    */
-  async readLine(options?: DelimitedReadOptions): Promise<string | null> {
-    const bytes = await this.#delimitedRead('readLine', LINE_FEED, options, 'rest');
-    return bytes === null ? null : decodeLine(bytes);
+  readLine(options?: DelimitedReadOptions): Promise<string | null> {
+    return this.#delimitedRead('readLine', LINE_FEED, options, 'rest', true) as Promise<string | null>;
   }
 
   /**
-   * The lines of the stream until its end, as `readLine` reads them.
+   * The lines of the stream until its end, as `readLine` reads them. Stopping early (`break`)
+   * leaves the task open and the bytes after the last line taken buffered; after a step rejects
+   * (a time limit), the next step reads again, and no byte was lost.
    *
    * @example
    * ```ts
    * for await (const line of task.lines()) console.log(line);
    * ```
    */
-  async *lines(options?: DelimitedReadOptions): AsyncGenerator<string, void, undefined> {
-    for (;;) {
-      const line = await this.readLine(options);
-      if (line === null) return;
-      yield line;
+  lines(options?: DelimitedReadOptions): AsyncIterableIterator<string> {
+    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
+    let invalid: unknown = null;
+    try {
+      if (options !== undefined) ({ maxLength, timeout, signal } = this.#delimitedOptions(LINE_FEED, options));
+    } catch (error) {
+      // Like every operation, bad input rejects (the first step) rather than throwing.
+      invalid = error;
     }
+    // Not an async generator: a line already buffered is one resolved promise, with no
+    // generator, no extra promise per step, and no read object.
+    let ended = false;
+    const done: IteratorResult<string, undefined> = { value: undefined, done: true };
+    const step = (line: string | Uint8Array | null): IteratorResult<string, undefined> => {
+      if (line === null) {
+        ended = true;
+        return done;
+      }
+      return { value: line as string, done: false };
+    };
+    const iterator: AsyncIterableIterator<string> = {
+      next: () => {
+        if (invalid !== null) {
+          ended = true;
+          const error = invalid;
+          invalid = null;
+          return Promise.reject(error);
+        }
+        if (ended) return Promise.resolve(done);
+        const end = this.#bufferedEnd(LINE_FEED, maxLength, signal);
+        if (end >= 0) return Promise.resolve({ value: this.#takeBuffered(end, true) as string, done: false });
+        return this.#submitRead(new DelimitedRead('readLine', this.#sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(step);
+      },
+      return: () => {
+        ended = true;
+        return Promise.resolve(done);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return iterator;
   }
 
   /**
@@ -798,17 +835,44 @@ export class StreamTask extends TaskEventTarget {
     delimiter: string | Uint8Array,
     options: DelimitedReadOptions | undefined,
     atEOF: AtEOFWithoutDelimiter,
-  ): Promise<Uint8Array | null> {
-    let bytes: Uint8Array, maxLength: number, timeout: number, signal: AbortSignalLike | undefined;
+    asLine: boolean,
+  ): Promise<Uint8Array | string | null> {
+    let bytes: Uint8Array, maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
     try {
       bytes = delimiterArgument('delimiter', delimiter);
-      const given = optionsArgument<DelimitedReadOptions>('options', options);
-      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, bytes.length, MAX_BYTES);
-      ({ timeout, signal } = this.#operationOptions(given));
+      if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.#delimitedOptions(bytes, options));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new DelimitedRead(operation, this.#sides, timeout, signal, bytes, maxLength, atEOF));
+    const end = this.#bufferedEnd(bytes, maxLength, signal);
+    if (end >= 0) return Promise.resolve(this.#takeBuffered(end, asLine));
+    return this.#submitRead(new DelimitedRead(operation, this.#sides, timeout, signal, bytes, maxLength, atEOF, asLine));
+  }
+
+  #delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {
+    const given = optionsArgument<DelimitedReadOptions>('options', options);
+    const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, delimiter.length, MAX_BYTES);
+    return { maxLength, ...this.#operationOptions(given) };
+  }
+
+  /**
+   * Where a delimited read ends if it can finish now from the buffer without the read lane (the
+   * lane is idle, so it would run at once and find the same bytes), or -1. Anything else (a
+   * waiting read ahead of it, no delimiter yet, an aborted signal, a capture) takes the lane.
+   */
+  #bufferedEnd(delimiter: Uint8Array, maxLength: number, signal: AbortSignalLike | undefined): number {
+    if (!this.#sides.idle || this.#has(CAPTURED | READ_CLOSING) || this.#error?.code === 'cancelled' || signal?.aborted === true) return -1;
+    const at = this.#buffer.indexOf(delimiter, 0, maxLength);
+    return at < 0 ? -1 : at + delimiter.length;
+  }
+
+  /** Takes the `count` bytes #bufferedEnd found, as a line or as bytes. */
+  #takeBuffered(count: number, asLine: boolean): Uint8Array | string {
+    const buffer = this.#buffer;
+    const taken = asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
+    if (this.#has(EOF_RECEIVED) && buffer.length === 0) this.#deliveredEOF();
+    this.#sides.afterRead();
+    return taken;
   }
 
   #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
@@ -1902,16 +1966,6 @@ export interface StreamTask {
 
 type DelegateArgs<K extends keyof StreamTaskDelegate> =
   Required<StreamTaskDelegate<StreamTask>>[K] extends (task: StreamTask, ...rest: infer A) => void ? A : never;
-
-const lineDecoder = new TextDecoder();
-
-/** A line's text without its LF or CRLF ending. */
-function decodeLine(bytes: Uint8Array): string {
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0a) end--;
-  if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  return lineDecoder.decode(bytes.subarray(0, end));
-}
 
 /** The bytes of `writes` in one new buffer. */
 function concatenate(writes: WriteOp[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {

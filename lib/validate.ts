@@ -122,13 +122,23 @@ export function bytesArgument(name: string, value: unknown): Uint8Array {
 
 /** A non-empty delimiter: bytes, or a well-formed string sent as UTF-8. */
 export function delimiterArgument(name: string, value: unknown): Uint8Array {
+  // A protocol reads with the same delimiter again and again: encode a string once, not per read.
+  if (value === lastDelimiter) return lastDelimiterBytes;
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
     throw new TypeError(`Expected \`${name}\` to be a non-empty string or Uint8Array, got ${describe(value)}`);
   }
   const bytes = bytesArgument(name, value);
   if (bytes.length === 0) throw new RangeError(`Expected \`${name}\` to be a non-empty string or Uint8Array, got an empty one`);
+  if (typeof value === 'string') {
+    lastDelimiter = value;
+    lastDelimiterBytes = bytes;
+  }
   return bytes;
 }
+
+/** The last string delimiter and its UTF-8 bytes (never handed out to be changed: reads only search with it). */
+let lastDelimiter: string | undefined;
+let lastDelimiterBytes: Uint8Array = new Uint8Array(0);
 
 function isDetached(buffer: ArrayBuffer | SharedArrayBuffer): boolean {
   // Node 20 has no `ArrayBuffer.prototype.detached`; constructing a view over a detached buffer throws.
