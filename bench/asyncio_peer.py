@@ -50,10 +50,26 @@ async def pingpong(port: int, count: int, size: int) -> dict:
     return {'seconds': seconds, 'work': count, 'cpuSeconds': cpu}
 
 
+async def lines(port: int, count: int) -> dict:
+    reader, writer = await asyncio.open_connection('127.0.0.1', port, limit=1 << 20)
+    start, cpu = time.perf_counter(), time.process_time()
+    writer.write(f'LINES {count}\n'.encode())
+    got = 0
+    while True:
+        try:
+            await reader.readuntil(b'\r\n')
+        except asyncio.IncompleteReadError:
+            break
+        got += 1
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    writer.close()
+    return {'seconds': seconds, 'work': got, 'cpuSeconds': cpu}
+
+
 def main() -> None:
     kind, port, *rest = sys.argv[1:]
     numbers = [int(value) for value in rest]
-    work = {'receive': receive, 'send': send, 'pingpong': pingpong}[kind]
+    work = {'receive': receive, 'send': send, 'pingpong': pingpong, 'lines': lines}[kind]
     print(json.dumps(asyncio.run(work(int(port), *numbers))))
 
 

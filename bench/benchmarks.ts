@@ -2,9 +2,10 @@
 import { bulkReceive, tlsBulkReceive } from './bulk-receive.js';
 import { bulkSend } from './bulk-send.js';
 import type { Benchmark } from './harness.js';
+import { lines } from './lines.js';
 import { manyTasks } from './many-tasks.js';
 import { pingPong, tlsPingPong } from './ping-pong.js';
 import { slowReader } from './slow-reader.js';
 import { smallWrites } from './small-writes.js';
 
-export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
+export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, lines, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];

@@ -4,6 +4,7 @@
  *   SOURCE <bytes>\n   send that many bytes as fast as the socket takes them, then FIN
  *   SINK <bytes>\n     read that many bytes, then answer "OK\n" and FIN
  *   ECHO\n             send back everything received (ping-pong, round trips)
+ *   LINES <count>\n    send that many Redis-style replies ":123456\r\n", pipelined, then FIN
  * It listens on 127.0.0.1 for TCP and, given a key and certificate, for TLS too, and prints
  * "READY <tcpPort> <tlsPort>" when both are up.
  */
@@ -27,6 +28,7 @@ function serve(socket: net.Socket): void {
     if (command === 'SOURCE') source(socket, Number(argument));
     else if (command === 'SINK') sink(socket, Number(argument), rest.length);
     else if (command === 'ECHO') echo(socket, rest);
+    else if (command === 'LINES') lines(socket, Number(argument));
     else socket.destroy();
   };
   socket.on('data', onHead);
@@ -55,6 +57,23 @@ function sink(socket: net.Socket, bytes: number, already: number): void {
     check();
   });
   check();
+}
+
+const REPLY = ':123456\r\n';
+const REPLIES = Buffer.from(REPLY.repeat(Math.floor(CHUNK.length / REPLY.length)));
+
+function lines(socket: net.Socket, count: number): void {
+  let left = count;
+  const perChunk = REPLIES.length / REPLY.length;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, perChunk);
+      left -= n;
+      if (!socket.write(REPLIES.subarray(0, n * REPLY.length))) return void socket.once('drain', pump);
+    }
+    socket.end();
+  };
+  pump();
 }
 
 function echo(socket: net.Socket, rest: Buffer): void {

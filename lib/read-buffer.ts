@@ -137,9 +137,17 @@ export class ReadBuffer {
     const first = this.#first;
     const start = this.#start;
     if (first !== undefined && first.length - start >= end) {
-      // A one-byte delimiter (LF) is searched as a number: Buffer's fastest search.
-      const at = (delimiter.length === 1 ? first.indexOf(delimiter[0]!, start + from) : first.indexOf(delimiter, start + from)) - start;
-      return at >= 0 && at + delimiter.length <= end ? at : -1;
+      // Search for the first byte (memchr, Buffer's fastest search) and compare the rest here:
+      // Buffer's search for a sequence costs more per call than a short line takes to scan.
+      const length = delimiter.length;
+      const head = delimiter[0]!;
+      const last = start + end - length;
+      for (let at = first.indexOf(head, start + from); at >= 0 && at <= last; at = first.indexOf(head, at + 1)) {
+        let i = 1;
+        while (i < length && first[at + i] === delimiter[i]) i++;
+        if (i === length) return at - start;
+      }
+      return -1;
     }
     // Spanning chunks: compare byte by byte across chunk boundaries.
     for (let at = from; at + delimiter.length <= end; at++) {

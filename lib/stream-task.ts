@@ -709,7 +709,13 @@ export class StreamTask extends TaskEventTarget {
    * ```
    */
   readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
-    return this.#delimitedRead('readUntil', delimiter, options, 'reject', false) as Promise<Uint8Array>;
+    let bytes: Uint8Array;
+    try {
+      bytes = delimiterArgument('delimiter', delimiter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#delimitedRead('readUntil', bytes, options, 'reject', false) as Promise<Uint8Array>;
   }
 
   /**
@@ -830,16 +836,16 @@ export class StreamTask extends TaskEventTarget {
     return this.chunks();
   }
 
+  /** readUntil and readLine, the delimiter checked: at once from the buffer if it can, else on the read lane. */
   #delimitedRead(
     operation: string,
-    delimiter: string | Uint8Array,
+    bytes: Uint8Array,
     options: DelimitedReadOptions | undefined,
     atEOF: AtEOFWithoutDelimiter,
     asLine: boolean,
   ): Promise<Uint8Array | string | null> {
-    let bytes: Uint8Array, maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
+    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
     try {
-      bytes = delimiterArgument('delimiter', delimiter);
       if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.#delimitedOptions(bytes, options));
     } catch (error) {
       return Promise.reject(error);
