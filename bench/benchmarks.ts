@@ -5,7 +5,8 @@ import type { Benchmark } from './harness.js';
 import { lines } from './lines.js';
 import { manyTasks } from './many-tasks.js';
 import { pingPong, tlsPingPong } from './ping-pong.js';
+import { redisIncr } from './redis-incr.js';
 import { slowReader } from './slow-reader.js';
 import { smallWrites } from './small-writes.js';
 
-export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, lines, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
+export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, lines, redisIncr, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];

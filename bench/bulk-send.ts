@@ -14,7 +14,7 @@ export const bulkSend: Benchmark = {
   description: `send ${SIZE / GiB} GiB over loopback in 64 KiB writes`,
   cpu: { label: 'µs/64 KiB', per: 65536 },
   unit: { label: 'GiB/s', scale: GiB },
-  rounds: 7,
+  rounds: 5,
   baseline: 'net.Socket write + drain',
   targets: { 'await write 64 KiB loop': 0.95, 'captureStreams writable': 0.9 },
   variants: [

@@ -78,9 +78,14 @@ export interface Benchmark {
   targets: Record<string, number>;
   /** Other variants ours must beat, by name. */
   ahead?: Record<string, string[]>;
+  /** Starts what the variants need besides the load server (a redis-server), or says why it is skipped. */
+  setup?: () => Promise<Setup>;
   /** Targets that are not rate ratios (memory, CPU against a floor), judged from the results. */
   checks?: (results: Result[]) => Check[];
 }
+
+/** What a benchmark's setup started (its variants find it in `env`), or why the benchmark is skipped. */
+export type Setup = { env: Record<string, string>; stop(): Promise<void> } | { skip: string };
 
 export interface Check {
   what: string;
@@ -117,9 +122,9 @@ export const median = (values: number[]): number => {
 export type RunVariant = (benchmark: Benchmark, variant: Variant) => Promise<Sample>;
 
 /** Runs one variant once in a fresh node process (fresh-process.ts), against `server`. */
-export function inFreshProcess(server: Server): RunVariant {
+export function inFreshProcess(server: Server, extraEnv: Record<string, string> = {}): RunVariant {
   const script = fileURLToPath(new URL('./fresh-process.js', import.meta.url));
-  const env = { ...process.env, BENCH_SERVER: JSON.stringify({ tcpPort: server.tcpPort, tlsPort: server.tlsPort, ca: server.ca }) };
+  const env = { ...process.env, ...extraEnv, BENCH_SERVER: JSON.stringify({ tcpPort: server.tcpPort, tlsPort: server.tlsPort, ca: server.ca }) };
   return (benchmark, variant) => new Promise((resolve, reject) => {
     execFile(process.execPath, ['--expose-gc', script, benchmark.name, variant.name], { env, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {

@@ -17,7 +17,7 @@ function table(results: Result[]): string {
     r.ratio === null ? '' : r.ratio.toFixed(2),
     r.cpuMicros === null ? '' : `${r.cpuMicros.toFixed(r.cpuMicros >= 100 ? 0 : 2)} ${ALL.find((b) => b.name === r.benchmark)?.cpu?.label ?? ''}`,
     r.cpuRatio === null ? '' : r.cpuRatio.toFixed(2),
-    r.target === null ? '' : `≥ ${r.target}`,
+    r.target === null ? '' : `≥ ${r.target.toFixed(2)}`,
     r.meetsTarget === null ? '' : r.meetsTarget ? 'yes' : 'NO',
     r.extra === undefined ? '' : Object.entries(r.extra).map(([k, v]) => `${k}=${Math.round(v)}`).join(' '),
   ]);
@@ -38,15 +38,24 @@ if (chosen.length === 0) {
 console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
 console.log(buildFloors());
 const server = await startServer();
-const run = inFreshProcess(server);
 const results: Result[] = [];
 const checks: (Check & { benchmark: string })[] = [];
 const started = Date.now();
 try {
   for (const benchmark of chosen) {
+    const setup = (await benchmark.setup?.()) ?? { env: {}, stop: async () => {} };
+    if ('skip' in setup) {
+      console.log(`${benchmark.name}: skipped: ${setup.skip}`);
+      continue;
+    }
     console.log(`${benchmark.name}: ${benchmark.description} (${roundsOverride ?? benchmark.rounds} rounds)`);
-    const own = await runBenchmark(roundsOverride === undefined ? benchmark : { ...benchmark, rounds: roundsOverride }, run,
-      (line) => console.log(line));
+    let own: Result[];
+    try {
+      own = await runBenchmark(roundsOverride === undefined ? benchmark : { ...benchmark, rounds: roundsOverride },
+        inFreshProcess(server, setup.env), (line) => console.log(line));
+    } finally {
+      await setup.stop();
+    }
     results.push(...own);
     checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
   }
