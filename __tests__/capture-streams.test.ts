@@ -128,6 +128,44 @@ describe('captureStreams', () => {
     await task.closed;
   });
 
+  test('BYOB reads of any size, taken from the socket or the buffer, and a default reader between them lose and reorder nothing', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const payload = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) >>> 5;
+    const { readable, writable } = await task.captureStreams();
+    // Pieces of many sizes, some while a read waits (taken directly), some ahead of it (buffered).
+    void (async () => {
+      for (let at = 0, piece = 1; at < payload.length; at += piece, piece = (piece * 3 + 1) % 200_000 + 1) {
+        if (!remote.socket.write(payload.subarray(at, at + piece))) await once(remote.socket, 'drain');
+      }
+      remote.socket.end();
+    })();
+    const parts: Buffer[] = [];
+    let size = 1;
+    for (let round = 0; ; round++) {
+      if (round % 7 === 6) {
+        // A default reader for one chunk, then BYOB again.
+        const reader = readable.getReader();
+        const { value, done } = await reader.read();
+        reader.releaseLock();
+        if (done) break;
+        parts.push(Buffer.from(value));
+        continue;
+      }
+      const reader = readable.getReader({ mode: 'byob' });
+      const { value, done } = await reader.read(new Uint8Array(size));
+      reader.releaseLock();
+      if (done) break;
+      parts.push(Buffer.from(value!));
+      size = (size * 5 + 3) % 100_000 + 1;
+    }
+    expect(Buffer.concat(parts).equals(payload)).toBe(true);
+    expect(task.countOfBytesReceived).toBe(payload.length);
+    await writable.close();
+    await task.closed;
+  });
+
   test('readable.cancel() closes the read side; writable.close() sends FIN; then the task completes', async () => {
     const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
     const remote = await loopback.peer.connection();

@@ -97,6 +97,25 @@ function variants(secure: boolean, size: number): Variant[] {
       })),
     },
     {
+      name: 'captureStreams BYOB reader',
+      run: (server) => withTask(server, false, (task) => timed(async () => {
+        await task.write(command);
+        const { readable, writable } = await task.captureStreams();
+        const reader = readable.getReader({ mode: 'byob' });
+        // One 64 KiB buffer throughout: each read hands it back (transferred) with the bytes in it.
+        let view = new Uint8Array(65536);
+        let total = 0;
+        for (;;) {
+          const { value, done } = await reader.read(view);
+          if (done) break;
+          total += value.length;
+          view = new Uint8Array(value.buffer);
+        }
+        await writable.close();
+        return total;
+      })),
+    },
+    {
       name: 'Duplex.toWeb readable',
       run: async (server) => {
         const socket = await rawSocket(server.tcpPort);
@@ -146,7 +165,7 @@ export const bulkReceive: Benchmark = {
   checks: (results) => {
     const find = (name: string): Result => results.find((r) => r.variant === name)!;
     const floor = find('onread, valid chunks (floor)');
-    return ['readData 64 KiB loop', 'for await (task)', 'captureStreams readable'].flatMap((name) => {
+    const nearFloor = ['readData 64 KiB loop', 'for await (task)', 'captureStreams readable'].flatMap((name) => {
       const ours = find(name);
       const cpu = (ours.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
       return [
@@ -154,6 +173,8 @@ export const bulkReceive: Benchmark = {
         { what: `${name}: rate ÷ raw 'data' events`, value: ours.ratio!, target: '≥ 1.1', met: ours.ratio! >= 1.1 },
       ];
     });
+    const byob = (find('captureStreams BYOB reader').cpuRatio ?? NaN) / (find('captureStreams readable').cpuRatio ?? NaN);
+    return [...nearFloor, { what: "BYOB reader: client CPU ÷ the default reader's", value: byob, target: '≤ 1', met: byob <= 1 }];
   },
 };
 

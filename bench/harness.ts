@@ -193,7 +193,7 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
     const cpuRatios = paired(variant.name, (m) => m.cpu);
     // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs,
     // each against its own baseline.
-    const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => {
+    const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => runs.has(other)).filter((other) => {
       const theirs = paired(other, (m) => m.rate)!;
       return median(ratios.map((r, i) => r / theirs[i]!)) < 1;
     });

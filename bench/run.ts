@@ -1,13 +1,15 @@
 /**
  * npm run bench            every benchmark
  * npm run bench -- NAME    one (or several) by name
+ * BENCH_ONLY='BYOB|readData' npm run bench -- bulk-receive   only variants whose names hold one
+ *                          of these (and the baseline); checks that need a left-out variant are skipped
  * Every run of every variant is a fresh process (fresh-process.ts); the load server is another.
  * Prints progress, then one table, then one JSON line per result (prefixed "RESULT ").
  */
 import os from 'node:os';
 import { ALL } from './benchmarks.js';
 import { buildFloors } from './floors.js';
-import { inFreshProcess, runBenchmark, startServer, type Check, type Result } from './harness.js';
+import { inFreshProcess, runBenchmark, startServer, type Benchmark, type Check, type Result } from './harness.js';
 
 function table(results: Result[]): string {
   const rows = results.map((r) => [
@@ -30,7 +32,12 @@ function table(results: Result[]): string {
 const wanted = process.argv.slice(2);
 // More rounds for a steadier median (BENCH_ROUNDS=9 npm run bench -- bulk-receive).
 const roundsOverride = process.env.BENCH_ROUNDS === undefined ? undefined : Number(process.env.BENCH_ROUNDS);
-const chosen = wanted.length === 0 ? ALL : ALL.filter((b) => wanted.includes(b.name));
+const only = process.env.BENCH_ONLY?.split('|') ?? null;
+const narrowed = (benchmark: Benchmark): Benchmark => (only === null ? benchmark : {
+  ...benchmark,
+  variants: benchmark.variants.filter((v) => v.name === benchmark.baseline || only.some((part) => v.name.includes(part))),
+});
+const chosen = (wanted.length === 0 ? ALL : ALL.filter((b) => wanted.includes(b.name))).map(narrowed);
 if (chosen.length === 0) {
   console.error(`no benchmark named ${wanted.join(', ')}; there are: ${ALL.map((b) => b.name).join(', ')}`);
   process.exit(2);
@@ -57,7 +64,11 @@ try {
       await setup.stop();
     }
     results.push(...own);
-    checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
+    if (only === null || benchmark.checks === undefined) {
+      checks.push(...(benchmark.checks?.(own) ?? []).map((check) => ({ benchmark: benchmark.name, ...check })));
+    } else {
+      console.log(`${benchmark.name}: checks skipped (BENCH_ONLY leaves variants out)`);
+    }
   }
 } finally {
   await server.stop();

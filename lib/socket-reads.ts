@@ -23,8 +23,15 @@ import {
 /** Takes one chunk (`this` is the socket); false pauses the socket. */
 export type ChunkSink = (this: net.Socket, chunk: Buffer) => boolean;
 
+/**
+ * Takes bytes straight into a reader's own memory: up to `count` from the start of `source`, which
+ * is valid only during the call. Returns how many it took (0 when no reader is waiting).
+ */
+export type DirectTaker = (source: Buffer, count: number) => number;
+
 const EXCLUSIVE = Symbol('streamtask.exclusiveChunks');
-type ReadingSocket = net.Socket & { [EXCLUSIVE]?: true };
+const DIRECT = Symbol('streamtask.directReads');
+type ReadingSocket = net.Socket & { [EXCLUSIVE]?: true; [DIRECT]?: DirectTaker | null };
 
 /**
  * From now on each chunk of `socket` is the only view of its memory, so that a web stream may take
@@ -34,6 +41,16 @@ type ReadingSocket = net.Socket & { [EXCLUSIVE]?: true };
  */
 export function exclusiveChunks(socket: net.Socket): void {
   (socket as ReadingSocket)[EXCLUSIVE] = true;
+}
+
+/**
+ * While `taker` is set, `socket` reads into the scratch buffer and offers each read to `taker`
+ * first; what it leaves is a chunk for the sink as usual. For BYOB readers of captured streams:
+ * the bytes go from the kernel through the (cache-warm) scratch buffer into the reader's buffer,
+ * with no memory allocated per read. null ends it.
+ */
+export function readDirectly(socket: net.Socket, taker: DirectTaker | null): void {
+  (socket as ReadingSocket)[DIRECT] = taker;
 }
 
 const scratch = Buffer.allocUnsafeSlow(SCRATCH_READ_BYTES);
@@ -54,15 +71,16 @@ function nextBuffer(): Buffer {
 let smallSlab = Buffer.allocUnsafeSlow(SMALL_CHUNK_SLAB_BYTES);
 let smallUsed = 0;
 
-/** A copy of the first `count` bytes of the scratch buffer, in a shared slab (Node's pool, bigger). */
-function copyFromScratch(count: number): Buffer {
+/** A copy of the scratch buffer's bytes from `start` to `end`, in a shared slab (Node's pool, bigger). */
+function copyFromScratch(start: number, end: number): Buffer {
+  const count = end - start;
   if (count > SMALL_CHUNK_SLAB_BYTES - smallUsed) {
-    if (count > SMALL_CHUNK_SLAB_BYTES >> 1) return Buffer.copyBytesFrom(scratch, 0, count);
+    if (count > SMALL_CHUNK_SLAB_BYTES >> 1) return Buffer.copyBytesFrom(scratch, start, count);
     smallSlab = Buffer.allocUnsafeSlow(SMALL_CHUNK_SLAB_BYTES);
     smallUsed = 0;
   }
   const chunk = smallSlab.subarray(smallUsed, smallUsed + count);
-  scratch.copy(chunk, 0, 0, count);
+  scratch.copy(chunk, 0, start, end);
   // Keep the next chunk 8-byte aligned, as Node's pool does, so typed-array views of it work.
   smallUsed += (count + 7) & ~7;
   return chunk;
@@ -70,7 +88,18 @@ function copyFromScratch(count: number): Buffer {
 
 /** The `onread` option for sockets whose chunks go to `sink`: one object, shared by every such socket. */
 export function socketReads(sink: ChunkSink): net.OnReadOpts {
+  /** A read while a direct taker is set: it gets the bytes first, the sink what it leaves. */
+  function offer(socket: ReadingSocket, taker: DirectTaker, nread: number, buffer: Buffer): boolean {
+    const taken = taker(buffer, nread);
+    let more = true;
+    if (taken < nread) more = sink.call(socket, buffer === scratch ? copyFromScratch(taken, nread) : buffer.subarray(taken, nread));
+    next = scratch;
+    return more;
+  }
+
   function callback(this: ReadingSocket, nread: number, buffer: Uint8Array): boolean {
+    const taker = this[DIRECT];
+    if (taker !== undefined && taker !== null) return offer(this, taker, nread, buffer as Buffer);
     let chunk: Buffer;
     let following: Buffer;
     if (this[EXCLUSIVE] === true) {
@@ -78,7 +107,7 @@ export function socketReads(sink: ChunkSink): net.OnReadOpts {
       chunk = full ? buffer as Buffer : Buffer.copyBytesFrom(buffer, 0, nread);
       following = full || nread >= SLAB_AFTER_BYTES ? Buffer.allocUnsafeSlow(SCRATCH_READ_BYTES) : scratch;
     } else if (buffer === scratch) {
-      chunk = copyFromScratch(nread);
+      chunk = copyFromScratch(0, nread);
       following = nread >= SLAB_AFTER_BYTES ? Buffer.allocUnsafeSlow(READ_SLAB_BYTES) : scratch;
     } else {
       const region = buffer as Buffer;

@@ -56,7 +56,7 @@ import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, type PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
 import { watchLocalAddress } from './route-watcher.js';
-import { exclusiveChunks, socketReads } from './socket-reads.js';
+import { exclusiveChunks, readDirectly, socketReads } from './socket-reads.js';
 import {
   ChunkRead,
   DataRead,
@@ -1325,6 +1325,19 @@ export class StreamTask extends TaskEventTarget {
       afterRead: () => this.#updateFlow(),
       deliveredEOF: () => this.#deliveredEOF(),
       closeRead: () => this.#closeReadSide(),
+      readDirectly: (take) => {
+        const socket = this.#socket;
+        if (this.#has(SECURED) || socket === null) return;
+        readDirectly(socket, take === null ? null : (source, count) => {
+          if (this.#has(READ_CLOSED) || this.#rare().recordFeed !== null) return 0;
+          const taken = take(source, count);
+          if (taken > 0) {
+            this.#countOfBytesReceived += taken;
+            if (this.#has(PROGRESS_WANTED)) this.#noteProgress();
+          }
+          return taken;
+        });
+      },
       write: (bytes) => {
         if (this.#error !== null) return Promise.reject(this.#error);
         if (this.#has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
