@@ -217,6 +217,26 @@ describe('captureStreams', () => {
     await settle(task.closed);
   });
 
+  test('small writes through the writable, taken at once or queued behind a full kernel buffer, arrive in order and are counted', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const { readable, writable } = await task.captureStreams();
+    const writer = writable.getWriter();
+    remote.socket.pause();
+    const pieces = Array.from({ length: 20_000 }, (_, i) => Buffer.alloc(1000, i & 0xff));
+    const written = Promise.all(pieces.map((piece) => writer.write(piece)));
+    // The kernel's buffers fill while the peer does not read; then it reads everything.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    remote.socket.resume();
+    await written;
+    await writer.close();
+    await remote.ended;
+    expect(Buffer.compare(remote.received(), Buffer.concat(pieces))).toBe(0);
+    expect(task.countOfBytesSent).toBe(20_000 * 1000);
+    await readable.cancel();
+    await task.closed;
+  });
+
   test('pipeTo between two tasks carries every byte and the FIN (a proxy)', async () => {
     const upstream = await startPeer();
     try {

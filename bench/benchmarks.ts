@@ -1,4 +1,5 @@
 /** Every benchmark, by name (run.ts runs them; fresh-process.ts runs one variant of one). */
+import { awaitedWrites } from './awaited-writes.js';
 import { bulkReceive, tlsBulkReceive } from './bulk-receive.js';
 import { bulkSend } from './bulk-send.js';
 import type { Benchmark } from './harness.js';
@@ -9,4 +10,4 @@ import { redisIncr } from './redis-incr.js';
 import { slowReader } from './slow-reader.js';
 import { smallWrites } from './small-writes.js';
 
-export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, lines, redisIncr, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
+export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, awaitedWrites, lines, redisIncr, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];

@@ -14,7 +14,8 @@
  *   `raw` ('data' events).
  * - `awaited-writes`: 100-byte writes (PIECE_BYTES=n for others) to the bench server, each
  *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`,
- *   `promise-socket`, `raw` (socket.write with a callback, awaited through a promise).
+ *   `captured-writable` (a writer of captureStreams()' writable), `promise-socket`, `raw`
+ *   (socket.write with a callback, awaited through a promise).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
  *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
@@ -152,6 +153,20 @@ async function awaitedWrites(): Promise<void> {
       await session[Symbol.asyncDispose]();
       return;
     }
+    if (variant === 'captured-writable') {
+      const session = new Session();
+      const task = await session.connect('127.0.0.1', server.tcpPort);
+      const { readable, writable } = await task.captureStreams();
+      const writer = writable.getWriter();
+      await writer.write(Buffer.from(command));
+      for (let i = 0; i < count; i++) await writer.write(piece);
+      const reader = readable.getReader();
+      await reader.read();
+      await reader.cancel();
+      await writer.close();
+      await session[Symbol.asyncDispose]();
+      return;
+    }
     const socket = await rawSocket(server.tcpPort);
     const reply = new Promise<void>((resolve) => socket.once('data', () => resolve()));
     if (variant === 'raw') {
@@ -207,7 +222,7 @@ async function tlsReceive(): Promise<void> {
 const workloads: Record<string, { variants: string[]; run: () => Promise<void> }> = {
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
-  'awaited-writes': { variants: ['task', 'promise-socket', 'raw'], run: awaitedWrites },
+  'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw'], run: awaitedWrites },
   'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
 const chosen = workloads[workload ?? ''];

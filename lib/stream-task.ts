@@ -1341,8 +1341,21 @@ export class StreamTask extends TaskEventTarget {
       write: (bytes) => {
         if (this.#error !== null) return Promise.reject(this.#error);
         if (this.#has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
+        const socket = this.#socket!;
+        const length = bytes.length;
+        if (StreamTask.#mayWriteAtOnce(socket, length)) {
+          // Taken at once: no operation, and no promise for the stream to wait on.
+          socket.write(bytes);
+          if (StreamTask.#tookAll(socket)) {
+            this.#sent(length);
+            return undefined;
+          }
+          const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
+          socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, op, error));
+          return op.promise;
+        }
         const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
-        this.#socketWrite(this.#socket!, bytes, op);
+        this.#socketWrite(socket, bytes, op);
         return op.promise;
       },
       closeWrite: () => {
@@ -1358,22 +1371,29 @@ export class StreamTask extends TaskEventTarget {
   /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
   #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
     const length = bytes.length;
-    // Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
-    // and written without a callback it costs Node no nextTick afterwards. If bytes are still
-    // queued after all (the kernel's buffer was full) or the socket failed, an empty write with
-    // the callback follows it: Node completes a socket's writes in order. (Not for TLS: Node
-    // completes every TLS write later, so the empty write would always be needed.)
-    if (length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true) {
+    if (StreamTask.#mayWriteAtOnce(socket, length)) {
       const accepted = socket.write(bytes);
-      // A write that failed at once leaves nothing queued too, but marks the socket errored.
-      if (socket.writableLength === 0 && socket.errored === null && !socket.destroyed) {
-        this.#wrote(length, ops);
-        return accepted;
-      }
-      socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, ops, error));
+      if (StreamTask.#tookAll(socket)) this.#wrote(length, ops);
+      else socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, ops, error));
       return accepted;
     }
     return socket.write(bytes, (error) => this.#afterWrite(socket, length, ops, error));
+  }
+
+  /**
+   * Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
+   * and written without a callback it costs Node no nextTick afterwards. If bytes are still
+   * queued after all (the kernel's buffer was full) or the socket failed (#tookAll), an empty
+   * write with the callback follows it: Node completes a socket's writes in order. (Not for TLS:
+   * Node completes every TLS write later, so the empty write would always be needed.)
+   */
+  static #mayWriteAtOnce(socket: net.Socket, length: number): boolean {
+    return length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true;
+  }
+
+  /** After a write #mayWriteAtOnce allowed: whether the kernel took it all (a write that failed at once leaves nothing queued too, but marks the socket errored). */
+  static #tookAll(socket: net.Socket): boolean {
+    return socket.writableLength === 0 && socket.errored === null && !socket.destroyed;
   }
 
   /** A socket write finished: its operations resolve, or reject with the socket's error. */
@@ -1391,10 +1411,14 @@ export class StreamTask extends TaskEventTarget {
 
   /** The kernel took `length` bytes: their operations resolve. */
   #wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
-    this.#countOfBytesSent += length;
-    this.#noteProgress();
+    this.#sent(length);
     if (ops instanceof Operation) ops.resolve();
     else for (const op of ops) op.resolve();
+  }
+
+  #sent(length: number): void {
+    this.#countOfBytesSent += length;
+    this.#noteProgress();
   }
 
   /** Sends FIN; `op` resolves when it was sent. */

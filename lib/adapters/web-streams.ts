@@ -42,8 +42,8 @@ export interface CapturePort {
    * plain TCP); `take` returns how many bytes it took. null ends it.
    */
   readDirectly(take: ((source: Buffer, count: number) => number) | null): void;
-  /** Resolves when the kernel accepted the bytes. */
-  write(bytes: Uint8Array): Promise<void>;
+  /** Resolves when the kernel accepted the bytes; undefined if it took them within the call. */
+  write(bytes: Uint8Array): Promise<void> | undefined;
   /** Sends FIN; resolves when sent. */
   closeWrite(): Promise<void>;
   /** Resets the connection. */
