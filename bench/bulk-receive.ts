@@ -188,4 +188,12 @@ export const tlsBulkReceive: Benchmark = {
   baseline: 'tls.TLSSocket data events',
   targets: { 'readData 64 KiB loop': 0.95, 'for await (task)': 0.95 },
   variants: variants(true, tlsSize),
+  checks: (results) => {
+    // Against the hand-written promise reader on a socket made as a task makes it.
+    const floor = results.find((r) => r.variant === 'promise per chunk, hand-written (tls.TLSSocket over a connected net.Socket)')!;
+    return ['readData 64 KiB loop', 'for await (task)'].map((name) => {
+      const value = (results.find((r) => r.variant === name)!.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+      return { what: `${name}: client CPU ÷ the hand-written reader's`, value, target: '≤ 1.05', met: value <= 1.05 };
+    });
+  },
 };

@@ -16,6 +16,8 @@
  *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`,
  *   `captured-writable` (a writer of captureStreams()' writable), `promise-socket`, `raw`
  *   (socket.write with a callback, awaited through a promise).
+ * - `tls-ping-pong`: 64-byte round trips over TLS. Variants: `task` (write + readData), `hand-written`
+ *   (a promise per chunk over a TLS socket made on a connected net.Socket, as a task makes it).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
  *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
@@ -28,6 +30,7 @@ import PromiseSocket from 'promise-socket';
 import { Session } from 'streamtask';
 import { rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk } from './clients.js';
 import { startServer } from './harness.js';
+import { handWrittenRoundTrips } from './ping-pong.js';
 
 const [workload, variant, countArgument] = process.argv.slice(2);
 const count = Number(countArgument ?? 10_000);
@@ -139,6 +142,29 @@ async function pingPong(): Promise<void> {
   }
 }
 
+async function tlsPingPong(): Promise<void> {
+  const server = await startServer();
+  try {
+    if (variant === 'hand-written') {
+      const socket = await rawTlsOverTcp(server);
+      socket.write('ECHO\n');
+      await handWrittenRoundTrips(socket, count);
+      socket.destroy();
+      return;
+    }
+    const session = new Session();
+    const task = await session.connect('localhost', server.tlsPort, { tls: { ca: server.ca } });
+    await task.write('ECHO\n');
+    for (let i = 0; i < count; i++) {
+      await task.write(MESSAGE);
+      await task.readData({ minLength: MESSAGE.length, maxLength: MESSAGE.length });
+    }
+    await session[Symbol.asyncDispose]();
+  } finally {
+    await server.stop();
+  }
+}
+
 async function awaitedWrites(): Promise<void> {
   const server = await startServer();
   const piece = Buffer.alloc(Number(process.env.PIECE_BYTES ?? 100), 0x77);
@@ -222,6 +248,7 @@ async function tlsReceive(): Promise<void> {
 const workloads: Record<string, { variants: string[]; run: () => Promise<void> }> = {
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
+  'tls-ping-pong': { variants: ['task', 'hand-written'], run: tlsPingPong },
   'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw'], run: awaitedWrites },
   'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };

@@ -2,8 +2,8 @@
 import type net from 'node:net';
 import PromiseSocket from 'promise-socket';
 import type { StreamTask } from 'streamtask';
-import { asyncio, rawSocket, rawTlsSocket, withTask } from './clients.js';
-import { timed, type Benchmark, type Server, type Variant } from './harness.js';
+import { asyncio, rawSocket, rawTlsOverTcp, rawTlsSocket, withTask } from './clients.js';
+import { timed, type Benchmark, type Check, type Result, type Server, type Variant } from './harness.js';
 
 const SIZE = 64;
 const MESSAGE = Buffer.alloc(SIZE, 0x70);
@@ -24,6 +24,30 @@ function rawRoundTrips(socket: net.Socket, count: number): Promise<number> {
   });
 }
 
+/**
+ * The floor for promise-based round trips on the same socket: a write (not awaited: the socket's
+ * queue is empty here), then one awaited promise per chunk until the answer is whole, with a queue
+ * of chunks and one waiting resolver (no checks, no time limits, no cancellation).
+ */
+export async function handWrittenRoundTrips(socket: net.Socket, count: number): Promise<number> {
+  const queue: Buffer[] = [];
+  let wake: (() => void) | null = null;
+  socket.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  });
+  for (let i = 0; i < count; i++) {
+    socket.write(MESSAGE);
+    for (let got = 0; got < SIZE;) {
+      if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      else got += queue.shift()!.length;
+    }
+  }
+  return count;
+}
+
 /** Round trips over a task: write the message, then `read` the answer. */
 function taskVariant(name: string, secure: boolean, count: number, read: (task: StreamTask) => Promise<unknown>): Variant {
   return {
@@ -41,10 +65,24 @@ function taskVariant(name: string, secure: boolean, count: number, read: (task: 
   };
 }
 
+const HAND_WRITTEN = 'promise per chunk, hand-written';
+
 function variants(secure: boolean, count: number): Variant[] {
   const raw = (server: Server): Promise<net.Socket> => (secure ? rawTlsSocket(server) : rawSocket(server.tcpPort));
+  // The hand-written reader's socket is made as a task makes its own: TLS over a connected net.Socket.
+  const asATaskMakesIt = (server: Server): Promise<net.Socket> => (secure ? rawTlsOverTcp(server) : rawSocket(server.tcpPort));
   const kind = secure ? 'tls.TLSSocket' : 'net.Socket';
   const list: Variant[] = [
+    {
+      name: HAND_WRITTEN,
+      run: async (server) => {
+        const socket = await asATaskMakesIt(server);
+        socket.write('ECHO\n');
+        const sample = await timed(() => handWrittenRoundTrips(socket, count));
+        socket.destroy();
+        return sample;
+      },
+    },
     {
       name: `${kind} write + data`,
       run: async (server) => {
@@ -81,6 +119,15 @@ function variants(secure: boolean, count: number): Variant[] {
   ];
 }
 
+/** Our reads by client CPU against the hand-written promise reader's: at most 5 % dearer. */
+function nearHandWritten(results: Result[]): Check[] {
+  const floor = results.find((r) => r.variant === HAND_WRITTEN)!;
+  return ['write + readData(min 64)', 'write + readExactly(64)'].map((name) => {
+    const value = (results.find((r) => r.variant === name)!.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+    return { what: `${name}: client CPU ÷ the hand-written reader's`, value, target: '≤ 1.05', met: value <= 1.05 };
+  });
+}
+
 const count = Number(process.env.BENCH_ROUND_TRIPS ?? 50_000);
 export const pingPong: Benchmark = {
   name: 'ping-pong',
@@ -92,6 +139,7 @@ export const pingPong: Benchmark = {
   targets: { 'write + readData(min 64)': 0.85 },
   ahead: { 'write + readData(min 64)': ['promise-socket write + read', 'python asyncio write + readexactly'] },
   variants: variants(false, count),
+  checks: nearHandWritten,
 };
 
 const tlsCount = Math.round(count / 2);
@@ -104,4 +152,5 @@ export const tlsPingPong: Benchmark = {
   baseline: 'tls.TLSSocket write + data',
   targets: { 'write + readData(min 64)': 0.85 },
   variants: variants(true, tlsCount),
+  checks: nearHandWritten,
 };
