@@ -55,6 +55,7 @@ import { currentTick } from './tick.js';
 import { WriteOp, type WritePort } from './write-ops.js';
 import { Operation, type PendingList } from './operation.js';
 import { ReadBuffer } from './read-buffer.js';
+import { lineResult, readIterator } from './read-iterator.js';
 import { watchLocalAddress } from './route-watcher.js';
 import { exclusiveChunks, readDirectly, socketReads } from './socket-reads.js';
 import {
@@ -751,39 +752,19 @@ export class StreamTask extends TaskEventTarget {
       // Like every operation, bad input rejects (the first step) rather than throwing.
       invalid = error;
     }
-    // Not an async generator: a line already buffered is one resolved promise, with no
-    // generator, no extra promise per step, and no read object.
+    // Once the lines ended, every step is done (without reading: the task may have closed since).
     let ended = false;
-    const done: IteratorResult<string, undefined> = { value: undefined, done: true };
-    const step = (line: string | Uint8Array | null): IteratorResult<string, undefined> => {
-      if (line === null) {
-        ended = true;
-        return done;
-      }
-      return { value: line as string, done: false };
+    const toResult = (line: string | Uint8Array | null): IteratorResult<string, undefined> => {
+      if (line === null) ended = true;
+      return lineResult(line);
     };
-    const iterator: AsyncIterableIterator<string> = {
-      next: () => {
-        if (invalid !== null) {
-          ended = true;
-          const error = invalid;
-          invalid = null;
-          return Promise.reject(error);
-        }
-        if (ended) return Promise.resolve(done);
-        const end = this.#bufferedEnd(LINE_FEED, maxLength, signal);
-        if (end >= 0) return Promise.resolve({ value: this.#takeBuffered(end, true) as string, done: false });
-        return this.#submitRead(new DelimitedRead('readLine', this.#sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(step);
-      },
-      return: () => {
-        ended = true;
-        return Promise.resolve(done);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    return iterator;
+    return readIterator<string>(invalid, () => {
+      if (ended) return Promise.resolve(lineResult(null));
+      // A line already buffered is one resolved promise: no read object, no lane.
+      const end = this.#bufferedEnd(LINE_FEED, maxLength, signal);
+      if (end >= 0) return Promise.resolve({ value: this.#takeBuffered(end, true) as string, done: false });
+      return this.#submitRead(new DelimitedRead('readLine', this.#sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
+    });
   }
 
   /**
@@ -807,28 +788,8 @@ export class StreamTask extends TaskEventTarget {
       // Like every operation, bad input rejects (the first step) rather than throwing.
       invalid = error;
     }
-    // Not an async generator: each step is one read resolving to the iterator result itself.
-    let ended = false;
-    const iterator: AsyncIterableIterator<Uint8Array> = {
-      next: () => {
-        if (invalid !== null) {
-          ended = true;
-          const error = invalid;
-          invalid = null;
-          return Promise.reject(error);
-        }
-        if (ended) return Promise.resolve({ value: undefined, done: true });
-        // After a rejection (a time limit), a next() reads again: the bytes were not lost.
-        return this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength));
-      },
-      return: () => {
-        // `break`: the task stays open, unread bytes stay buffered.
-        ended = true;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    // Each step is one read resolving to the iterator result itself.
+    return readIterator<Uint8Array>(invalid, () => this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength)));
   }
 
   /** `for await (const chunk of task)`: the chunks until end of stream; `break` keeps the task. */
