@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { ReadBuffer } from '../lib/read-buffer.js';
+import { ReadBuffer } from '../lib/io/read-buffer.js';
 
 type Step =
   | { kind: 'push'; bytes: number[] }

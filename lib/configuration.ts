@@ -3,7 +3,7 @@
  */
 import { proxyArgument, type ProxyConfiguration } from './connect/proxy.js';
 import { dnsServersArgument } from './connect/service.js';
-import type { TLSOptions } from './connect/tls.js';
+import type { TLSOptions } from './tls/secure.js';
 import { isIP } from 'node:net';
 import { DEFAULT_READ_BUFFER_SIZE, DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { AbortSignalLike } from './types.js';

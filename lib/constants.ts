@@ -45,7 +45,7 @@ export const MDNS_REQUERY_MS = 1000;
 export const MDNS_GATHER_MS = 100;
 
 /**
- * Plain TCP reads (lib/socket-reads.ts). A socket reads into one scratch buffer the process
+ * Plain TCP reads (lib/io/socket-reads.ts). A socket reads into one scratch buffer the process
  * shares until a read brings at least SLAB_AFTER_BYTES; then into slabs of its own, views of
  * which are the chunks, until a read brings less than SCRATCH_BELOW_BYTES.
  */

@@ -2,11 +2,11 @@
  * streamtask: promise and async-iterator native TCP stream tasks for Node.js, after Foundation's
  * `URLSessionStreamTask`.
  */
-export { Session, type StreamTaskTarget, type UpgradeOptions, type UpgradeResult } from './session.js';
+export { Session, type StreamTaskTarget, type UpgradeOptions, type UpgradeResult } from './task/session.js';
 export type { UpgradeRequestOptions, UpgradeResponse } from './connect/http-upgrade.js';
 export type { ProxyConfiguration } from './connect/proxy.js';
 export type { ServiceDescriptor } from './connect/service.js';
-export { StreamTask, type DelimitedReadOptions } from './stream-task.js';
+export { StreamTask, type DelimitedReadOptions } from './task/stream-task.js';
 export type { CapturedStreams } from './adapters/web-streams.js';
 export type {
   PeerCertificateSummary,
@@ -14,7 +14,7 @@ export type {
   ServerTrustChallenge,
   ServerTrustDisposition,
   TLSOptions,
-} from './connect/tls.js';
+} from './tls/secure.js';
 export { StreamTaskError, URL_ERROR_CODES, type ErrorResponse, type StreamTaskErrorCode } from './errors.js';
 export {
   StreamTaskCompleteEvent,
@@ -24,7 +24,7 @@ export {
   StreamTaskUpgradeEvent,
   type StreamTaskDelegate,
   type StreamTaskEventMap,
-} from './events.js';
+} from './task/events.js';
 export type { SessionConfiguration, StreamTaskOptions } from './configuration.js';
 export type {
   AbortSignalLike,

@@ -1,5 +1,5 @@
 /** Public types shared by the session and its tasks. */
-import type { SecureConnectionInfo } from './connect/tls.js';
+import type { SecureConnectionInfo } from './tls/secure.js';
 import type { AbortSignalLike } from './validate.js';
 
 export type { AbortSignalLike };

@@ -12,7 +12,7 @@
  */
 import { ReadableStream, WritableStream, type ReadableByteStreamController } from 'node:stream/web';
 import type { StreamTaskError } from '../errors.js';
-import type { ReadBuffer } from '../read-buffer.js';
+import type { ReadBuffer } from '../io/read-buffer.js';
 import { bytesArgument } from '../validate.js';
 
 /** The connection as a pair of web streams. */

@@ -1,5 +1,5 @@
 /**
- * Opens the TCP connection of a task. Its bytes come through `onread` (lib/socket-reads.ts), not
+ * Opens the TCP connection of a task. Its bytes come through `onread` (lib/io/socket-reads.ts), not
  * as 'data' events: the socket emits none.
  */
 import net from 'node:net';

@@ -7,16 +7,16 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { createCapturedStreams, type CapturedStreams, type CapturePort } from './adapters/web-streams.js';
-import { openTcp } from './connect/tcp.js';
+import { createCapturedStreams, type CapturedStreams, type CapturePort } from '../adapters/web-streams.js';
+import { openTcp } from '../connect/tcp.js';
 import type dns from 'node:dns';
-import type { PreambleIO, Route } from './connect/preamble.js';
-import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from './connect/service.js';
-import { resolveMulticastService } from './connect/mdns.js';
-import { secure, type SecureConnectionInfo, type TLSOptions } from './connect/tls.js';
-import { TlsRecordFeed } from './connect/tls-record-feed.js';
-import { resolveTLSOptions } from './configuration.js';
-import { DEFAULT_CONFIGURATION, type ResolvedConfiguration } from './configuration.js';
+import type { PreambleIO, Route } from '../connect/preamble.js';
+import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from '../connect/service.js';
+import { resolveMulticastService } from '../connect/mdns.js';
+import { secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
+import { TlsRecordFeed } from '../tls/record-feed.js';
+import { resolveTLSOptions } from '../configuration.js';
+import { DEFAULT_CONFIGURATION, type ResolvedConfiguration } from '../configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
   DIRECT_WRITE_MAX_BYTES,
@@ -27,8 +27,8 @@ import {
   STOP_TLS_READ_SLACK_BYTES,
   STREAM_WRITE_HIGH_WATER_MARK,
   WRITE_BATCH_BYTES,
-} from './constants.js';
-import { Deferred } from './deferred.js';
+} from '../constants.js';
+import { Deferred } from '../io/deferred.js';
 import {
   cancelledError,
   fromSystemError,
@@ -38,7 +38,7 @@ import {
   systemCode,
   timedOutError,
   type ErrorContext,
-} from './errors.js';
+} from '../errors.js';
 import {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
@@ -47,17 +47,17 @@ import {
   type StreamTaskDelegate,
   type StreamTaskEventMap,
 } from './events.js';
-import { Lane, Later } from './lane.js';
+import { Lane, Later } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type SecureTimeline, type Timeline } from './metrics.js';
 import { settleLayout } from './settle-layout.js';
-import { currentTick } from './tick.js';
-import { WriteOp, type WritePort } from './write-ops.js';
-import { Operation, type PendingList } from './operation.js';
-import { ReadBuffer } from './read-buffer.js';
-import { lineResult, readIterator } from './read-iterator.js';
+import { currentTick } from '../io/tick.js';
+import { WriteOp, type WritePort } from '../io/write-ops.js';
+import { Operation, type PendingList } from '../io/operation.js';
+import { ReadBuffer } from '../io/read-buffer.js';
+import { lineResult, readIterator } from '../io/read-iterator.js';
 import { watchLocalAddress } from './route-watcher.js';
-import { exclusiveChunks, readDirectly, socketReads } from './socket-reads.js';
+import { exclusiveChunks, readDirectly, socketReads } from '../io/socket-reads.js';
 import {
   ChunkRead,
   DataRead,
@@ -68,7 +68,7 @@ import {
   type ReadPort,
   type Reader,
   type ReadState,
-} from './read-ops.js';
+} from '../io/read-ops.js';
 import type {
   AbortSignalLike,
   ConnectionInfo,
@@ -79,7 +79,7 @@ import type {
   TaskMetrics,
   WritableData,
   WriteOptions,
-} from './types.js';
+} from '../types.js';
 import {
   bytesArgument,
   delimiterArgument,
@@ -88,7 +88,7 @@ import {
   optionsArgument,
   signalArgument,
   timeoutArgument,
-} from './validate.js';
+} from '../validate.js';
 
 /** What the session hands a new task. Not public: create tasks with `session.streamTask()`. */
 export interface StreamTaskInit {
@@ -326,7 +326,7 @@ export class StreamTask extends TaskEventTarget {
   readonly #writeLane = new Lane();
   /** The batch of writes still taking more (see #enqueueWrite). */
   #openBatch: WriteBatch | null = null;
-  /** The tick (lib/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
+  /** The tick (lib/io/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
   #wroteInTick = -1;
   #countOfBytesSent = 0;
   readonly #configuration: ResolvedConfiguration;
@@ -1516,7 +1516,7 @@ export class StreamTask extends TaskEventTarget {
     return true;
   }
 
-  /** One for every task's plain socket (see lib/socket-reads.ts); made on first use. */
+  /** One for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
   static #tcpReads: net.OnReadOpts | null = null;
 
   static #onSecureData(this: TaskSocket, chunk: Buffer): void {

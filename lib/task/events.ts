@@ -1,9 +1,9 @@
 /** The events a task dispatches (the task is an EventTarget), and the delegate that mirrors them. */
-import type { CapturedStreams } from './adapters/web-streams.js';
-import type { HttpResponseHead } from './connect/http-head.js';
-import type { SecureConnectionInfo } from './connect/tls.js';
-import type { StreamTaskError } from './errors.js';
-import type { ConnectionInfo, StreamTaskState, TaskMetrics } from './types.js';
+import type { CapturedStreams } from '../adapters/web-streams.js';
+import type { HttpResponseHead } from '../connect/http-head.js';
+import type { SecureConnectionInfo } from '../tls/secure.js';
+import type { StreamTaskError } from '../errors.js';
+import type { ConnectionInfo, StreamTaskState, TaskMetrics } from '../types.js';
 
 /** Dispatched last, once, when the task completes. */
 export class StreamTaskCompleteEvent extends Event {

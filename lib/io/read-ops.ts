@@ -3,12 +3,12 @@
  * as it is. A read never takes bytes it does not return, so one that is interrupted or fails
  * leaves the buffer untouched.
  */
-import { streamTaskError, type ErrorContext, type StreamTaskError } from './errors.js';
+import { streamTaskError, type ErrorContext, type StreamTaskError } from '../errors.js';
 import { notifyFinished, type Completion, type FinishListener } from './lane.js';
 import { Operation, type ContextOf, type PendingList } from './operation.js';
 import type { ReadBuffer } from './read-buffer.js';
-import type { ReadResult } from './types.js';
-import type { AbortSignalLike } from './validate.js';
+import type { ReadResult } from '../types.js';
+import type { AbortSignalLike } from '../validate.js';
 
 /** The read side as a read sees it. */
 export interface ReadState {

@@ -18,7 +18,7 @@ import {
   SCRATCH_READ_BYTES,
   SLAB_AFTER_BYTES,
   SMALL_CHUNK_SLAB_BYTES,
-} from './constants.js';
+} from '../constants.js';
 
 /** Takes one chunk (`this` is the socket); false pauses the socket. */
 export type ChunkSink = (this: net.Socket, chunk: Buffer) => boolean;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { streamTaskError, systemCode, type ErrorContext, type StreamTaskError } from '../errors.js';
-import { TlsRecordFeed } from './tls-record-feed.js';
+import { TlsRecordFeed } from './record-feed.js';
 
 /** What `serverTrust` decides, after Apple's `URLSession.AuthChallengeDisposition`. */
 export type ServerTrustDisposition = 'accept' | 'reject' | 'default';

@@ -2,10 +2,10 @@
  * A write: its promise and time limit (Operation), its bytes, whether they were handed to the
  * socket, and its step on the write lane. One object per write, so the hot path allocates little.
  */
-import { StreamTaskError } from './errors.js';
+import { StreamTaskError } from '../errors.js';
 import type { Completion } from './lane.js';
 import { Operation, type ContextOf, type PendingList } from './operation.js';
-import type { AbortSignalLike } from './validate.js';
+import type { AbortSignalLike } from '../validate.js';
 
 /** What a write needs of the task. */
 export interface WritePort extends ContextOf {

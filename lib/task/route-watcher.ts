@@ -5,7 +5,7 @@
  * it runs only while some task watches; its timer never keeps the process alive.
  */
 import os from 'node:os';
-import { BETTER_ROUTE_POLL_MS } from './constants.js';
+import { BETTER_ROUTE_POLL_MS } from '../constants.js';
 
 const watchers = new Map<symbol, { address: string; onGone: () => void }>();
 let timer: NodeJS.Timeout | undefined;

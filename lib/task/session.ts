@@ -7,16 +7,16 @@ import {
   type ResolvedConfiguration,
   type SessionConfiguration,
   type StreamTaskOptions,
-} from './configuration.js';
-import type { Preamble, Route } from './connect/preamble.js';
-import { chooseProxy, proxyRoute } from './connect/proxy.js';
-import { isMulticastDomain, makeResolver, serviceArgument, type ServiceDescriptor } from './connect/service.js';
+} from '../configuration.js';
+import type { Preamble, Route } from '../connect/preamble.js';
+import { chooseProxy, proxyRoute } from '../connect/proxy.js';
+import { isMulticastDomain, makeResolver, serviceArgument, type ServiceDescriptor } from '../connect/service.js';
 import type dns from 'node:dns';
-import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from './connect/http-upgrade.js';
-import { invalidStateError } from './errors.js';
+import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from '../connect/http-upgrade.js';
+import { invalidStateError } from '../errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { newTaskList, StreamTask, whenOpened } from './stream-task.js';
-import { describe, hostArgument, portArgument } from './validate.js';
+import { describe, hostArgument, portArgument } from '../validate.js';
 
 /** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */
 export type StreamTaskTarget = StreamTaskOptions & ({ host: string; port: number } | { service: ServiceDescriptor });

@@ -12,8 +12,8 @@
  * timer and its abort listener are made only when needed (`watch()` after the operation did not
  * finish at once).
  */
-import { cancelledError, StreamTaskError, timedOutError, type ErrorContext } from './errors.js';
-import type { AbortSignalLike } from './validate.js';
+import { cancelledError, StreamTaskError, timedOutError, type ErrorContext } from '../errors.js';
+import type { AbortSignalLike } from '../validate.js';
 
 const noop = (): void => {};
 

@@ -9,7 +9,7 @@
  * fraction would be an object of its own (a heap number), and most tasks never ask.
  */
 import type net from 'node:net';
-import type { ConnectionInfo, TaskMetrics } from './types.js';
+import type { ConnectionInfo, TaskMetrics } from '../types.js';
 
 const EPOCH = Date.now();
 

@@ -16,7 +16,7 @@
 import { Duplex } from 'node:stream';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { ReadBuffer } from '../read-buffer.js';
+import { ReadBuffer } from '../io/read-buffer.js';
 
 /** TLS record header: type (1), legacy version (2), length (2). */
 const RECORD_HEADER_BYTES = 5;
