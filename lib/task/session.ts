@@ -15,7 +15,8 @@ import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from '../connect/http-upgrade.js';
 import { invalidStateError } from '../errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
-import { newTaskList, StreamTask, whenOpened } from './stream-task.js';
+import { StreamTask } from './stream-task.js';
+import { newTaskList, whenOpened } from './task-machine.js';
 import { describe, hostArgument, portArgument } from '../validate.js';
 
 /** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */

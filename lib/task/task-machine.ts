@@ -1,0 +1,1809 @@
+/**
+ * What a StreamTask does: one TCP connection, read and written through promises. It owns the
+ * task's state and behaviour; the public names and their documentation are stream-task.ts's.
+ *
+ * Reads run one at a time in order on the read lane, writes one at a time in order on the write
+ * lane; the lanes do not wait for each other. Bytes that arrive go into the read buffer; a read
+ * takes from it, so a read that times out or is aborted leaves every byte there for the next one.
+ */
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { createCapturedStreams, type CapturedStreams, type CapturePort } from '../adapters/web-streams.js';
+import { openTcp } from '../connect/tcp.js';
+import type dns from 'node:dns';
+import type { PreambleIO, Route } from '../connect/preamble.js';
+import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from '../connect/service.js';
+import { resolveMulticastService } from '../connect/mdns.js';
+import { secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
+import { TlsRecordFeed } from '../tls/record-feed.js';
+import { resolveTLSOptions } from '../configuration.js';
+import type { ResolvedConfiguration } from '../configuration.js';
+import {
+  DEFAULT_MAX_LENGTH,
+  DIRECT_WRITE_MAX_BYTES,
+  MDNS_WAIT_MS,
+  PROGRESS_INTERVAL_MS,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
+  STOP_TLS_READ_SLACK_BYTES,
+  STREAM_WRITE_HIGH_WATER_MARK,
+  WRITE_BATCH_BYTES,
+} from '../constants.js';
+import { Deferred } from '../io/deferred.js';
+import {
+  cancelledError,
+  fromSystemError,
+  invalidStateError,
+  StreamTaskError,
+  streamTaskError,
+  systemCode,
+  timedOutError,
+  type ErrorContext,
+} from '../errors.js';
+import {
+  StreamTaskCompleteEvent,
+  StreamTaskProgressEvent,
+  StreamTaskSecureEvent,
+  StreamTaskStreamsEvent,
+  type StreamTaskDelegate,
+} from './events.js';
+import { Lane, Later } from '../io/lane.js';
+import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
+import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type SecureTimeline, type Timeline } from './metrics.js';
+import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
+import { currentTick } from '../io/tick.js';
+import { WriteOp, type WritePort } from '../io/write-ops.js';
+import { Operation, type PendingList } from '../io/operation.js';
+import { ReadBuffer } from '../io/read-buffer.js';
+import { lineResult, readIterator } from '../io/read-iterator.js';
+import { watchLocalAddress } from './route-watcher.js';
+import { exclusiveChunks, readDirectly, socketReads } from '../io/socket-reads.js';
+import {
+  ChunkRead,
+  DataRead,
+  DelimitedRead,
+  ExactRead,
+  type AtEOFWithoutDelimiter,
+  type PendingRead,
+  type ReadPort,
+  type Reader,
+  type ReadState,
+} from '../io/read-ops.js';
+import type {
+  AbortSignalLike,
+  ConnectionInfo,
+  OperationOptions,
+  ReadOptions,
+  ReadResult,
+  StreamTaskState,
+  TaskMetrics,
+  WritableData,
+  WriteOptions,
+} from '../types.js';
+import {
+  bytesArgument,
+  delimiterArgument,
+  integerArgument,
+  MAX_BYTES,
+  optionsArgument,
+  signalArgument,
+  timeoutArgument,
+} from '../validate.js';
+
+/** What the session hands a new task. Not public: create tasks with `session.streamTask()`. */
+export interface StreamTaskInit {
+  taskIdentifier: number;
+  host: string;
+  port: number;
+  configuration: ResolvedConfiguration;
+  signal: AbortSignalLike | undefined;
+  taskDescription: string | undefined;
+  /** The session's list of live tasks: the task joins it now and leaves it when it completes. */
+  list: TaskList | null;
+  delegate: StreamTaskDelegate<StreamTask> | undefined;
+  /** TLS from the first byte, with these settings; null for plain TCP. */
+  tlsAtStart: TLSOptions | null;
+  /** Where TCP connects and what runs before the lanes open; null: straight to host and port. */
+  route: Route | null;
+  /** Connect to this service's SRV targets instead of host and port. */
+  service: ServiceDescriptor | null;
+  /** Resolves names and SRV records (a configured DNS server); null: the system's. */
+  resolver: dns.promises.Resolver | null;
+}
+
+
+/**
+ * What most tasks never use (a proxy route, a service, TLS from the start, a delegate, a signal,
+ * retries, progress, the TLS record feed…), kept apart so that a plain task carries one field
+ * for all of it; StreamTask reads it with `#rare()` and writes it with `#setSeldom()`.
+ */
+class Seldom {
+  /** The TCP socket under a TLS one (destroyed with it). */
+  plainSocket: net.Socket | null = null;
+  tlsAtStart: TLSOptions | null = null;
+  route: Route | null = null;
+  service: ServiceDescriptor | null = null;
+  resolver: dns.promises.Resolver | null = null;
+  /** A service's SRV targets, in the order to try them, and the one being tried. */
+  targets: ServiceTarget[] | null = null;
+  targetIndex = 0;
+  /** While a `.local` service is being resolved over multicast DNS: aborting it closes its socket. */
+  resolving: AbortController | null = null;
+  /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
+  recordFeed: TlsRecordFeed | null = null;
+  closeReadPromise: Promise<void> | null = null;
+  closeWritePromise: Promise<void> | null = null;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+  retries = 0;
+  resourceTimer: NodeJS.Timeout | undefined = undefined;
+  signal: AbortSignalLike | undefined = undefined;
+  onSignalAbort: (() => void) | undefined = undefined;
+  delegate: StreamTaskDelegate<StreamTask> | undefined = undefined;
+  unwatchRoute: (() => void) | undefined = undefined;
+  progressTimer: NodeJS.Timeout | undefined = undefined;
+  progressSent = 0;
+  progressReceived = 0;
+  /** The secure connection's part of the timeline (metrics.ts), for a task that goes secure. */
+  secureTimeline: SecureTimeline | null = null;
+  taskDescription: string | undefined = undefined;
+  /** `closed` once asked (see StreamTask#opened): most tasks never ask. */
+  closed: Deferred<void> | Promise<void> | null = null;
+  /** For a task with TLS from the first byte: what its handshake negotiated (`opened` reports it). */
+  openedTls: SecureConnectionInfo | null = null;
+}
+
+/** What a task without a Seldom of its own reads (never written). */
+const SELDOM_DEFAULTS = new Seldom();
+
+/** Bits of StreamTask#flags. */
+/** Secure, or becoming so (set when startSecureConnection() is called, cleared by stop). */
+const SECURED = 1 << 0;
+/** The secure connection was made with `allowStop`, so stopSecureConnection() can undo it. */
+const STOPPABLE = 1 << 1;
+/** stopSecureConnection() is waiting for the peer's close_notify: read on past readBufferSize. */
+const STOPPING_TLS = 1 << 2;
+const SOCKET_CLOSED = 1 << 3;
+const STARTED = 1 << 4;
+const CONNECTED = 1 << 5;
+/** Whether the socket is reading (Node starts reading once connected). */
+const READING = 1 << 6;
+/** Tearing down: the task completes when the socket has closed. */
+const FINISHING = 1 << 7;
+const EOF_RECEIVED = 1 << 8;
+const EOF_DELIVERED = 1 << 9;
+const READ_CLOSING = 1 << 10;
+const READ_CLOSED = 1 << 11;
+const READ_CLOSED_ANNOUNCED = 1 << 12;
+const WRITE_CLOSED_ANNOUNCED = 1 << 13;
+const WRITE_CLOSING = 1 << 14;
+const WRITE_CLOSED = 1 << 15;
+/** captureStreams() was called: the task's own reads, writes and closes are refused. */
+const CAPTURED = 1 << 16;
+const WAITING_ANNOUNCED = 1 << 17;
+const PROGRESS_WANTED = 1 << 18;
+const BETTER_ROUTE_WANTED = 1 << 19;
+/** The connection opened (before any failure): `opened` resolves. */
+const OPENED = 1 << 20;
+/**
+ * #opened holds a Deferred only Session.connect() waits on (see whenOpened): dropped once
+ * settled, so a task from `connect()` keeps no promise unless `opened` is asked for.
+ */
+const OPENED_UNASKED = 1 << 21;
+/** The task's state: its index in STATES, in two bits. */
+const STATE_SHIFT = 22;
+const STATE_BITS = 3 << STATE_SHIFT;
+const STATES: readonly StreamTaskState[] = ['suspended', 'running', 'canceling', 'completed'];
+const SUSPENDED = 0 << STATE_SHIFT;
+const RUNNING = 1 << STATE_SHIFT;
+const COMPLETED = 3 << STATE_SHIFT;
+
+/** A session's live tasks, oldest first (see TaskMachine.#List); not public. */
+export interface TaskList {
+  toArray(): StreamTask[];
+}
+
+/** A TaskList as the tasks in it see it. */
+interface LiveList extends TaskList {
+  add(task: TaskMachine): void;
+  remove(task: TaskMachine): void;
+}
+
+/** Makes an empty TaskList. */
+export let newTaskList: () => TaskList;
+
+/** Session.connect()'s wait for a task to open (see StreamTask#whenOpened); not public. */
+export let whenOpened: (task: StreamTask) => Promise<unknown>;
+
+/** A socket of a task names its task, for the listeners all tasks share. */
+const TASK = Symbol('streamtask.task');
+type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
+
+/** Writes sent together with one socket write. */
+interface WriteBatch {
+  writes: WriteOp[];
+  length: number;
+}
+
+
+const LINE_FEED = new Uint8Array([0x0a]);
+/** The empty write that reports when the writes before it finished (see #socketWrite). */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Everything a StreamTask does; `StreamTask` (stream-task.ts) is its public face and its TSDoc.
+ * One object per task: the facade is this class under a type that shows only the public API.
+ */
+export class TaskMachine extends TaskEventTarget {
+  /**
+   * The task as its reads and writes see it: one object whose methods live on its prototype,
+   * so a task carries no closures for them (an idle task is smaller for it). It is also the
+   * read lane, and so the list of pending reads (on failure they may still take bytes that had
+   * arrived): one object where two would each cost a header and a field of the task.
+   */
+  static readonly #Sides = class TaskSides extends Lane implements ReadState, ReadPort, WritePort {
+    constructor(readonly task: TaskMachine) {
+      super();
+    }
+    get state(): ReadState {
+      return this;
+    }
+    get buffer(): ReadBuffer {
+      return this.task.#buffer;
+    }
+    get eofReceived(): boolean {
+      return this.task.#has(EOF_RECEIVED);
+    }
+    get error(): StreamTaskError | null {
+      return this.task.#error;
+    }
+    get pendingReads(): PendingList {
+      return this;
+    }
+    get pending(): PendingList {
+      return this.task.#writeLane;
+    }
+    deliveredEOF(): void {
+      this.task.#deliveredEOF();
+    }
+    contextOf(operation: string): ErrorContext {
+      return this.task.#context(operation);
+    }
+    wait(read: Reader): void {
+      const task = this.task;
+      task.#reader = read;
+      // A reader only ever makes the socket want more: if it is reading, nothing changes.
+      if (!task.#has(READING)) task.#updateFlow();
+    }
+    stopWaiting(read: Reader): void {
+      if (this.task.#reader === read) this.task.#reader = null;
+      this.task.#updateFlow();
+    }
+    afterRead(): void {
+      // Taking bytes only ever makes the socket want more: if it is reading, nothing changes.
+      if (!this.task.#has(READING)) this.task.#updateFlow();
+    }
+    sendOne(write: WriteOp): true | Later {
+      return this.task.#sendOne(write);
+    }
+  };
+
+  // Fields in the order V8 lays them out: first those that every chunk and every read or write
+  // touches, so they share one or two cache lines (decrypting a TLS record evicts the first-level
+  // cache, so each line touched after it is a miss; cachegrind: 832 -> 818 read misses per
+  // record with this order, a hand-written promise reader 789).
+  /**
+   * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
+   * each), read with #has and written with #setFlag. Not private accessors: V8 (Node 20) calls
+   * into the runtime for every use of one, and these are read on every chunk and every read.
+   */
+  #flags = READING;
+  /** See Seldom: made the first time one of its fields leaves its default. */
+  #seldom: Seldom | null = null;
+  readonly #buffer = new ReadBuffer();
+  #reader: Reader | null = null;
+  /** The task as its operations see it (see #Sides). */
+  readonly #sides = new TaskMachine.#Sides(this);
+  #error: StreamTaskError | null = null;
+  #socket: net.Socket | null = null;
+  #countOfBytesReceived = 0;
+  /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
+  readonly #writeLane = new Lane();
+  /** The batch of writes still taking more (see #enqueueWrite). */
+  #openBatch: WriteBatch | null = null;
+  /** The tick (lib/io/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
+  #wroteInTick = -1;
+  #countOfBytesSent = 0;
+  readonly #configuration: ResolvedConfiguration;
+
+  readonly taskIdentifier: number;
+  readonly #host: string;
+  readonly #port: number;
+  /** The session's list of live tasks while this one is in it (see TaskList), and its neighbours there. */
+  #list: LiveList | null = null;
+  #previousInList: TaskMachine | null = null;
+  #nextInList: TaskMachine | null = null;
+
+
+  get taskDescription(): string | undefined {
+    return this.#rare().taskDescription;
+  }
+
+  set taskDescription(description: string | undefined) {
+    this.#setSeldom('taskDescription', description);
+  }
+
+
+
+
+  #has(bit: number): boolean {
+    return (this.#flags & bit) !== 0;
+  }
+
+  #setFlag(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+
+  /** Sets a field of Seldom, making the object only when the value is not the default. */
+  #setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
+    if (this.#seldom !== null) this.#seldom[key] = value;
+    else if (value !== SELDOM_DEFAULTS[key]) (this.#seldom = new Seldom())[key] = value;
+  }
+
+  /** The rarely used fields, to read (the shared defaults if none was ever set). */
+  #rare(): Readonly<Seldom> {
+    return this.#seldom ?? SELDOM_DEFAULTS;
+  }
+
+  /** This task as its users see it (the same object: StreamTask is this class, typed as its API). */
+  #api(): StreamTask {
+    return this as unknown as StreamTask;
+  }
+
+
+
+  /**
+   * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
+   * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
+   * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
+   * before they are asked.
+   */
+  #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
+  /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
+  #fetchStartDate: number | null = null;
+  #domainLookupEndDate: number | null = null;
+  #connectEndDate: number | null = null;
+  #local: net.AddressInfo | null = null;
+  #remoteAddress = '';
+  #remotePort = 0;
+  #connectTimer: NodeJS.Timeout | undefined;
+
+
+  /** @internal Create tasks with `session.streamTask()`. */
+  constructor(init: StreamTaskInit) {
+    super();
+    this.taskIdentifier = init.taskIdentifier;
+    this.taskDescription = init.taskDescription;
+    this.#host = init.host;
+    this.#port = init.port;
+    this.#configuration = init.configuration;
+    this.#setSeldom('tlsAtStart', init.tlsAtStart);
+    this.#setFlag(SECURED, init.tlsAtStart !== null);
+    this.#setFlag(STOPPABLE, init.tlsAtStart?.allowStop === true);
+    this.#setSeldom('route', init.route);
+    this.#setSeldom('service', init.service);
+    this.#setSeldom('resolver', init.resolver);
+    this.#setSeldom('delegate', init.delegate);
+    this.#setFlag(PROGRESS_WANTED, typeof init.delegate?.didUpdateProgress === 'function');
+    this.#setFlag(BETTER_ROUTE_WANTED, typeof init.delegate?.betterRouteDiscovered === 'function');
+    const signal = init.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        queueMicrotask(() => this.cancel(signal.reason));
+      } else {
+        const onAbort = (): void => this.cancel(signal.reason);
+        this.#setSeldom('signal', signal);
+        this.#setSeldom('onSignalAbort', onAbort);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    }
+    // Last: a task joins its session's list only once it is fully made.
+    (init.list as LiveList | null)?.add(this);
+  }
+
+  // ---- Public state -------------------------------------------------------------------------
+
+  get state(): StreamTaskState {
+    return this.#state();
+  }
+
+  get error(): StreamTaskError | null {
+    return this.#error;
+  }
+
+  get countOfBytesSent(): number {
+    return this.#countOfBytesSent;
+  }
+
+  get countOfBytesReceived(): number {
+    return this.#countOfBytesReceived;
+  }
+
+  get bufferedAmount(): number {
+    return this.#buffer.length;
+  }
+
+  get host(): string {
+    return this.#target().host;
+  }
+
+  get port(): number {
+    return this.#target().port;
+  }
+
+  get service(): ServiceDescriptor | null {
+    return this.#rare().service;
+  }
+
+  /** Where the connection goes now: the SRV target being tried, or host and port. */
+  #target(): ServiceTarget {
+    return this.#rare().targets?.[this.#rare().targetIndex] ?? { host: this.#host, port: this.#port };
+  }
+
+  get opened(): Promise<ConnectionInfo> {
+    this.#setFlag(OPENED_UNASKED, false);
+    const slot = this.#opened instanceof Promise ? this.#opened : this.#decideOpened(this.#opened ?? new Deferred());
+    this.#opened = slot;
+    return slot instanceof Promise ? slot : slot.promise;
+  }
+
+  get closed(): Promise<void> {
+    const closed = this.#rare().closed;
+    const slot = closed instanceof Promise ? closed : this.#decideClosed(closed ?? new Deferred());
+    this.#setSeldom('closed', slot);
+    return slot instanceof Promise ? slot : slot.promise;
+  }
+
+  /** Settles `opened` if the task's state decides it; once settled, only the promise is kept. */
+  #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
+    if (this.#has(OPENED)) opened.resolve(this.#openedInfo());
+    else if (this.#error !== null) opened.reject(this.#error);
+    else if (this.#inState(COMPLETED)) opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+    return opened.settled ? opened.promise : opened;
+  }
+
+  #decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
+    if (!this.#inState(COMPLETED)) return closed;
+    if (this.#error !== null) closed.reject(this.#error);
+    else closed.resolve();
+    return closed.promise;
+  }
+
+  /** The task's state changed in a way that may decide `opened` or `closed`: settle them if asked. */
+  #decideResults(): void {
+    if (this.#opened instanceof Deferred) {
+      const opened = this.#decideOpened(this.#opened);
+      this.#opened = opened instanceof Promise && this.#has(OPENED_UNASKED) ? null : opened;
+    }
+    const closed = this.#rare().closed;
+    if (closed instanceof Deferred) this.#setSeldom('closed', this.#decideClosed(closed));
+  }
+
+  /** What `opened` resolves with, made when asked from the timeline's address fields. */
+  #openedInfo(): ConnectionInfo {
+    const info = connectionInfo(this.#timeline())!;
+    const tls = this.#rare().openedTls;
+    if (tls !== null) info.tls = tls;
+    return info;
+  }
+
+  /**
+   * Session.connect()'s wait: settles as `opened` does, but the task keeps no promise once it
+   * has (a task from connect() would otherwise carry a resolved promise and its ConnectionInfo
+   * for life), unless `opened` is asked for too.
+   */
+  #whenOpened(): Promise<unknown> {
+    if (this.#opened !== null) return this.opened;
+    const opened = this.#decideOpened(new Deferred());
+    if (opened instanceof Promise) return opened;
+    this.#opened = opened;
+    this.#setFlag(OPENED_UNASKED, true);
+    return opened.promise;
+  }
+
+  static {
+    whenOpened = (task) => (task as unknown as TaskMachine).#whenOpened();
+  }
+
+  /**
+   * A session's live tasks, oldest first: a list threaded through the tasks themselves, so that
+   * a task costs its session two fields rather than an entry in a Set (measured: about 35 bytes
+   * per task at 10,000).
+   */
+  static readonly #List = class TaskList implements LiveList {
+    #head: TaskMachine | null = null;
+    #tail: TaskMachine | null = null;
+
+    add(task: TaskMachine): void {
+      task.#list = this;
+      task.#previousInList = this.#tail;
+      if (this.#tail === null) this.#head = task;
+      else this.#tail.#nextInList = task;
+      this.#tail = task;
+    }
+
+    remove(task: TaskMachine): void {
+      if (task.#list !== this) return;
+      const previous = task.#previousInList;
+      const next = task.#nextInList;
+      if (previous === null) this.#head = next;
+      else previous.#nextInList = next;
+      if (next === null) this.#tail = previous;
+      else next.#previousInList = previous;
+      task.#list = task.#previousInList = task.#nextInList = null;
+    }
+
+    toArray(): StreamTask[] {
+      const out: StreamTask[] = [];
+      for (let task = this.#head; task !== null; task = task.#nextInList) out.push(task.#api());
+      return out;
+    }
+  };
+
+  static {
+    newTaskList = () => new TaskMachine.#List();
+  }
+
+  get metrics(): TaskMetrics {
+    const seldom = this.#rare();
+    return snapshotMetrics(this.#timeline(), seldom.secureTimeline, this.#countOfBytesSent, this.#countOfBytesReceived, seldom.route?.via != null);
+  }
+
+  #timeline(): Timeline {
+    return {
+      fetchStartDate: this.#fetchStartDate,
+      domainLookupEndDate: this.#domainLookupEndDate,
+      connectEndDate: this.#connectEndDate,
+      local: this.#local,
+      remoteAddress: this.#remoteAddress,
+      remotePort: this.#remotePort,
+    };
+  }
+
+  // ---- Life -----------------------------------------------------------------------------------
+
+  resume(): void {
+    if (!this.#inState(SUSPENDED)) return;
+    this.#setState('running');
+    if (!this.#has(STARTED)) {
+      this.#setFlag(STARTED, true);
+      this.#start();
+    } else {
+      this.#updateFlow();
+    }
+  }
+
+  suspend(): void {
+    if (!this.#inState(RUNNING)) return;
+    this.#setState('suspended');
+    this.#updateFlow();
+  }
+
+  cancel(reason?: unknown): void {
+    this.#cancel(reason, false);
+  }
+
+  /** Cancels; `reset` sends RST instead of FIN (a captured writable's abort()). */
+  #cancel(reason: unknown, reset: boolean): void {
+    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
+    const error = cancelledError(this.#context('task'), reason);
+    this.#error = error;
+    this.#setFlag(FINISHING, true);
+    this.#setState('canceling');
+    this.#buffer.clear();
+    for (const op of [...this.#sides.toArray(), ...this.#writeLane.toArray()]) op.interrupt(error);
+    this.#sides.clear();
+    this.#writeLane.clear();
+    this.#decideResults();
+    this.#wakeReader();
+    if (reset && this.#socket !== null && !this.#socket.destroyed) this.#socket.resetAndDestroy();
+    this.#teardown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#inState(COMPLETED)) this.cancel();
+    await this.closed.catch(() => {});
+  }
+
+  // ---- Reading --------------------------------------------------------------------------------
+
+  readData(options?: ReadOptions): Promise<ReadResult> {
+    let minLength: number, maxLength: number, timeout: number, signal: AbortSignalLike | undefined;
+    try {
+      const given = optionsArgument<ReadOptions>('options', options);
+      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
+      minLength = integerArgument('minLength', given.minLength, 1, 0, Math.min(maxLength, MAX_BYTES));
+      timeout = timeoutArgument('timeout', given.timeout);
+      signal = signalArgument('signal', given.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#submitRead(new DataRead('readData', this.#sides, timeout, signal, minLength, maxLength));
+  }
+
+  readExactly(count: number, options?: OperationOptions): Promise<Uint8Array> {
+    let timeout: number, signal: AbortSignalLike | undefined;
+    try {
+      integerArgument('count', count, 0, 0, MAX_BYTES);
+      ({ timeout, signal } = this.#operationOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#submitRead(new ExactRead('readExactly', this.#sides, timeout, signal, count));
+  }
+
+  readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
+    let bytes: Uint8Array;
+    try {
+      bytes = delimiterArgument('delimiter', delimiter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#delimitedRead('readUntil', bytes, options, 'reject', false) as Promise<Uint8Array>;
+  }
+
+  readLine(options?: DelimitedReadOptions): Promise<string | null> {
+    return this.#delimitedRead('readLine', LINE_FEED, options, 'rest', true) as Promise<string | null>;
+  }
+
+  lines(options?: DelimitedReadOptions): AsyncIterableIterator<string> {
+    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
+    let invalid: unknown = null;
+    try {
+      if (options !== undefined) ({ maxLength, timeout, signal } = this.#delimitedOptions(LINE_FEED, options));
+    } catch (error) {
+      // Like every operation, bad input rejects (the first step) rather than throwing.
+      invalid = error;
+    }
+    // Once the lines ended, every step is done (without reading: the task may have closed since).
+    let ended = false;
+    const toResult = (line: string | Uint8Array | null): IteratorResult<string, undefined> => {
+      if (line === null) ended = true;
+      return lineResult(line);
+    };
+    return readIterator<string>(invalid, () => {
+      if (ended) return Promise.resolve(lineResult(null));
+      // A line already buffered is one resolved promise: no read object, no lane.
+      const end = this.#bufferedEnd(LINE_FEED, maxLength, signal);
+      if (end >= 0) return Promise.resolve({ value: this.#takeBuffered(end, true) as string, done: false });
+      return this.#submitRead(new DelimitedRead('readLine', this.#sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
+    });
+  }
+
+  chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncIterableIterator<Uint8Array> {
+    let maxLength = 0, timeout = 0, signal: AbortSignalLike | undefined;
+    let invalid: unknown = null;
+    try {
+      const given = optionsArgument<ReadOptions>('options', options);
+      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
+      timeout = timeoutArgument('timeout', given.timeout);
+      signal = signalArgument('signal', given.signal);
+    } catch (error) {
+      // Like every operation, bad input rejects (the first step) rather than throwing.
+      invalid = error;
+    }
+    // Each step is one read resolving to the iterator result itself.
+    return readIterator<Uint8Array>(invalid, () => this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength)));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this.chunks();
+  }
+
+  /** readUntil and readLine, the delimiter checked: at once from the buffer if it can, else on the read lane. */
+  #delimitedRead(
+    operation: string,
+    bytes: Uint8Array,
+    options: DelimitedReadOptions | undefined,
+    atEOF: AtEOFWithoutDelimiter,
+    asLine: boolean,
+  ): Promise<Uint8Array | string | null> {
+    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
+    try {
+      if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.#delimitedOptions(bytes, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const end = this.#bufferedEnd(bytes, maxLength, signal);
+    if (end >= 0) return Promise.resolve(this.#takeBuffered(end, asLine));
+    return this.#submitRead(new DelimitedRead(operation, this.#sides, timeout, signal, bytes, maxLength, atEOF, asLine));
+  }
+
+  #delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {
+    const given = optionsArgument<DelimitedReadOptions>('options', options);
+    const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, delimiter.length, MAX_BYTES);
+    return { maxLength, ...this.#operationOptions(given) };
+  }
+
+  /**
+   * Where a delimited read ends if it can finish now from the buffer without the read lane (the
+   * lane is idle, so it would run at once and find the same bytes), or -1. Anything else (a
+   * waiting read ahead of it, no delimiter yet, an aborted signal, a capture) takes the lane.
+   */
+  #bufferedEnd(delimiter: Uint8Array, maxLength: number, signal: AbortSignalLike | undefined): number {
+    if (!this.#sides.idle || this.#has(CAPTURED | READ_CLOSING) || this.#error?.code === 'cancelled' || signal?.aborted === true) return -1;
+    const at = this.#buffer.indexOf(delimiter, 0, maxLength);
+    return at < 0 ? -1 : at + delimiter.length;
+  }
+
+  /** Takes the `count` bytes #bufferedEnd found, as a line or as bytes. */
+  #takeBuffered(count: number, asLine: boolean): Uint8Array | string {
+    const buffer = this.#buffer;
+    const taken = asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
+    if (this.#has(EOF_RECEIVED) && buffer.length === 0) this.#deliveredEOF();
+    this.#sides.afterRead();
+    return taken;
+  }
+
+  #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
+    const given = optionsArgument<OperationOptions>('options', options);
+    return { timeout: timeoutArgument('timeout', given.timeout), signal: signalArgument('signal', given.signal) };
+  }
+
+  closeRead(): Promise<void> {
+    const closing = this.#rare().closeReadPromise;
+    if (closing !== null) return closing;
+    if (this.#error !== null) return this.#rejected(this.#error);
+    if (this.#has(CAPTURED)) return this.#rejected(this.#capturedError('closeRead'));
+    this.#setFlag(READ_CLOSING, true);
+    const op = this.#operation<void>('closeRead', 0, undefined, this.#writeLane);
+    this.#sides.submit(() => {
+      if (op.settled) return true;
+      this.#closeReadSide();
+      op.resolve();
+      return true;
+    });
+    this.#setSeldom('closeReadPromise', op.promise);
+    return op.promise;
+  }
+
+  // ---- Writing --------------------------------------------------------------------------------
+
+  write(data: WritableData, options?: WriteOptions): Promise<void> {
+    let bytes: Uint8Array, timeout: number, signal: AbortSignalLike | undefined;
+    try {
+      bytes = bytesArgument('data', data);
+      const given = optionsArgument<WriteOptions>('options', options);
+      timeout = timeoutArgument('timeout', given.timeout);
+      signal = signalArgument('signal', given.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refusal = this.#writeRefusal('write');
+    if (refusal !== null) return this.#rejected(refusal);
+    const write = this.#refusedIfCancelled(new WriteOp(this.#sides, timeout, signal, bytes));
+    if (write.settled) return write.promise;
+    this.#enqueueWrite(write);
+    write.watch();
+    return write.promise;
+  }
+
+  /**
+   * The first write of a tick into an idle lane goes to the socket at once (no added latency).
+   * Writes after it in the same tick, or behind a busy lane, join one batch of up to
+   * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
+   * writes costs a system call per batch, not per write.
+   */
+  #enqueueWrite(write: WriteOp): void {
+    const length = write.bytes.length;
+    const open = this.#openBatch;
+    if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
+      open.writes.push(write);
+      open.length += length;
+      return;
+    }
+    const tick = currentTick();
+    if (open === null && this.#wroteInTick !== tick && this.#writeLane.idle) {
+      this.#wroteInTick = tick;
+      this.#writeLane.submit(write);
+      return;
+    }
+    const batch: WriteBatch = { writes: [write], length };
+    this.#openBatch = batch;
+    this.#writeLane.submit(() => {
+      const later = new Later();
+      process.nextTick(() => {
+        if (this.#openBatch === batch) this.#openBatch = null;
+        const sent = this.#sendWrites(batch.writes, batch.length);
+        if (sent === true) later.finish();
+        else sent.onFinish(() => later.finish());
+      });
+      return later;
+    });
+  }
+
+  /**
+   * Hands the writes that are still wanted to the socket as one chunk; each resolves when the
+   * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
+   * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
+   */
+  #sendWrites(writes: WriteOp[], length: number): true | Later {
+    const live = writes.length === 1 ? (writes[0]!.settled ? [] : writes) : writes.filter((w) => !w.settled);
+    if (live.length === 0) return true;
+    if (live.length === 1) return this.#sendOne(live[0]!);
+    if (this.#error !== null) {
+      for (const write of live) write.reject(this.#error);
+      return true;
+    }
+    for (const write of live) write.committed = true;
+    const socket = this.#socket!;
+    const accepted = this.#socketWrite(socket, concatenate(live, live === writes ? length : undefined), live);
+    return accepted ? true : drained(socket);
+  }
+
+  /** #sendWrites for one write: no array, no copy. */
+  #sendOne(write: WriteOp): true | Later {
+    if (write.settled) return true;
+    if (this.#error !== null) {
+      write.reject(this.#error);
+      return true;
+    }
+    write.committed = true;
+    const socket = this.#socket!;
+    return this.#socketWrite(socket, write.bytes, write) ? true : drained(socket);
+  }
+
+  closeWrite(): Promise<void> {
+    const closing = this.#rare().closeWritePromise;
+    if (closing !== null) return closing;
+    const refusal = this.#writeRefusal('closeWrite');
+    if (refusal !== null) return this.#rejected(refusal);
+    this.#setFlag(WRITE_CLOSING, true);
+    const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
+    this.#openBatch = null;
+    this.#writeLane.submit(() => {
+      if (op.settled) return true;
+      if (this.#error !== null) {
+        op.reject(this.#error);
+        return true;
+      }
+      this.#endWrite(op);
+      return true;
+    });
+    this.#setSeldom('closeWritePromise', op.promise);
+    return op.promise;
+  }
+
+  // ---- TLS -----------------------------------------------------------------------------------
+
+  startSecureConnection(tls?: TLSOptions): Promise<SecureConnectionInfo> {
+    let settings: TLSOptions;
+    try {
+      settings = resolveTLSOptions('tls', tls, this.#configuration.tls);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refusal = this.#writeRefusal('startSecureConnection');
+    if (refusal !== null) return this.#rejected(refusal);
+    if (this.#has(READ_CLOSING)) return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the read side was closed by closeRead()'));
+    if (this.#has(SECURED)) {
+      return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the connection is already secure'));
+    }
+    this.#setFlag(SECURED, true);
+    this.#setFlag(STOPPABLE, settings.allowStop === true);
+    const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#writeLane);
+    this.#afterEnqueued(op, async () => {
+      op.resolve(await this.#upgrade(settings, this.#configuration.timeoutIntervalForRequest));
+    });
+    return op.promise;
+  }
+
+  stopSecureConnection(): Promise<void> {
+    const refusal = this.#writeRefusal('stopSecureConnection');
+    if (refusal !== null) return this.#rejected(refusal);
+    const context = this.#context('stopSecureConnection');
+    if (!this.#has(SECURED)) return this.#rejected(invalidStateError(context, 'the connection is not secure'));
+    if (!this.#has(STOPPABLE)) {
+      return this.#rejected(invalidStateError(context,
+        "the secure connection was made without allowStop: true, and Node's native TLS path cannot hand the connection back to plaintext (docs/tls.md)"));
+    }
+    this.#setFlag(SECURED, false);
+    this.#setFlag(STOPPABLE, false);
+    const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#writeLane);
+    this.#afterEnqueued(op, async () => {
+      await this.#downgrade(this.#configuration.timeoutIntervalForRequest, op.promise);
+      op.resolve();
+    });
+    return op.promise;
+  }
+
+  /** Exchanges close_notify, then makes the TCP socket the task's again; on failure the task fails. */
+  async #downgrade(timeout: number, stop: Promise<void>): Promise<void> {
+    const context = this.#context('stopSecureConnection');
+    const secureSocket = this.#socket as tls.TLSSocket;
+    const plain = this.#rare().plainSocket!;
+    const feed = this.#rare().recordFeed!;
+    // From here the TLS socket's end and close are the secure stream's, not the connection's.
+    this.#socket = plain;
+    const answered = feed.closeNotify();
+    const sent = new Promise<void>((resolve) => {
+      if (secureSocket.writableFinished) resolve();
+      else secureSocket.once('finish', resolve);
+    });
+    secureSocket.end();
+    // The close_notify lies behind whatever the peer sent before it: read on to reach it.
+    this.#setFlag(STOPPING_TLS, true);
+    this.#setFlag(READING, !secureSocket.isPaused());
+    this.#updateFlowOf(secureSocket);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const limit = timeout > 0
+        ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(timedOutError(context, timeout,
+            `the peer's close_notify did not come (${this.#buffer.length} bytes before it are buffered, unread)`)), timeout);
+        })
+        : null;
+      const exchanged = Promise.all([answered, sent]);
+      // A cancel rejects the stop itself (it settles no other way before this returns): the wait
+      // and its timer end with it, not when the socket's close reaches the feed.
+      await Promise.race(limit === null ? [exchanged, stop] : [exchanged, limit, stop]);
+    } catch (error) {
+      secureSocket.destroy();
+      const failure = error instanceof StreamTaskError ? error
+        : streamTaskError('secureConnectionFailed', context, `the secure connection could not be stopped: ${(error as Error).message}`, { cause: error });
+      this.#fail(failure);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+      this.#setFlag(STOPPING_TLS, false);
+    }
+    // Bytes TLS decrypted before the peer's close_notify and not yet taken come first ('data' takes them)…
+    while (secureSocket.read() !== null);
+    // …then the plaintext that arrived behind it.
+    const behind = feed.detach();
+    this.#setSeldom('recordFeed', null);
+    this.#setSeldom('plainSocket', null);
+    secureSocket.destroy();
+    if (this.#has(EOF_RECEIVED) && !feed.plainEnded) {
+      // The end of stream reads saw was the secure stream's (the peer's close_notify came first);
+      // the connection goes on.
+      this.#setFlag(EOF_RECEIVED, false);
+      this.#setFlag(EOF_DELIVERED, false);
+      this.#setFlag(READ_CLOSED_ANNOUNCED, false);
+    }
+    for (const chunk of behind) this.#onBytes(chunk);
+    if (feed.plainEnded) this.#onEnd();
+    this.#setFlag(READING, !plain.isPaused());
+    this.#updateFlow();
+  }
+
+  /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
+  async #upgrade(settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
+    const context = this.#context('startSecureConnection');
+    const plain = this.#socket!;
+    const unread = this.#buffer.length;
+    if (unread > 0 || this.#has(EOF_RECEIVED)) {
+      if (this.#has(EOF_RECEIVED)) {
+        const error = streamTaskError('secureConnectionFailed', context, 'the peer closed its side before the TLS upgrade');
+        this.#fail(error);
+        throw error;
+      }
+      if (settings.discardUnreadPlaintext === true) {
+        this.#buffer.clear();
+      } else {
+        const error = streamTaskError('secureConnectionFailed', context,
+          `${unread} bytes of plaintext arrived before the TLS upgrade and were not read; they could be ` +
+          'an injected command (STARTTLS injection), so the upgrade is refused. Read the go-ahead reply ' +
+          'completely first, or pass discardUnreadPlaintext: true');
+        this.#fail(error);
+        throw error;
+      }
+    }
+    this.#setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
+    // The TLS engine must read the handshake even if our buffer had paused the socket.
+    this.#setFlag(READING, true);
+    const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
+    this.#setSeldom('recordFeed', feed);
+    plain.resume();
+    try {
+      // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
+      // there is no delegation, so a `.local` service's names the host that answered.
+      const service = this.#rare().service;
+      const host = service !== null && isMulticastDomain(service.domain) ? this.#target().host : this.#host;
+      const { socket, info } = await secure({ socket: feed ?? plain, host, tls: settings, timeout, context });
+      if (this.#has(FINISHING)) {
+        socket.destroy();
+        throw this.#error ?? streamTaskError('cancelled', context, 'cancelled');
+      }
+      this.#setSeldom('plainSocket', plain);
+      this.#socket = socket;
+      this.#wire(socket);
+      socket.on('data', TaskMachine.#onSecureData);
+      this.#setFlag(SECURED, true);
+      const timeline = this.#rare().secureTimeline!;
+      timeline.endDate = metricsTime();
+      timeline.protocol = info.protocol;
+      timeline.cipher = info.cipher;
+      this.#updateFlow();
+      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
+      this.#callDelegate('didSecureConnection', info);
+      return info;
+    } catch (error) {
+      this.#fail(error as StreamTaskError);
+      throw error;
+    }
+  }
+
+  // ---- Streams --------------------------------------------------------------------------------
+
+  captureStreams(): Promise<CapturedStreams> {
+    if (this.#error !== null) return this.#rejected(this.#error);
+    if (this.#has(CAPTURED)) return this.#rejected(this.#capturedError('captureStreams'));
+    this.#setFlag(CAPTURED, true);
+    const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#writeLane);
+    this.#afterEnqueued(op, () => {
+      if (!this.#has(SECURED) && this.#socket !== null) exclusiveChunks(this.#socket);
+      const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
+      op.resolve(streams);
+      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskStreamsEvent(streams));
+      this.#callDelegate('didBecomeStreams', streams);
+    });
+    return op.promise;
+  }
+
+  /**
+   * Runs `action` once every operation enqueued before on both lanes has finished; both lanes
+   * wait until it has run. (Apple's "completes any enqueued reads and writes, then …".)
+   */
+  #afterEnqueued(op: Pick<Operation<unknown>, 'settled' | 'onInterrupt' | 'reject'>, action: () => void | Promise<void>): void {
+    let arrived = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrive = (): Promise<void> => {
+      if (++arrived < 2) return released;
+      if (op.settled) {
+        release();
+        return released;
+      }
+      if (this.#error !== null) {
+        op.reject(this.#error);
+        release();
+        return released;
+      }
+      Promise.resolve()
+        .then(action)
+        .catch((error: unknown) => op.reject(error))
+        .finally(release);
+      return released;
+    };
+    op.onInterrupt = () => release();
+    this.#sides.submit(arrive);
+    // Writes after this wait for it: none may join a batch sent before it.
+    this.#openBatch = null;
+    this.#writeLane.submit(arrive);
+  }
+
+  /** What the captured streams need of the task. */
+  #capturePort(): CapturePort {
+    const state = this.#sides;
+    const task = this;
+    return {
+      buffer: this.#buffer,
+      get eofReceived() {
+        return state.eofReceived;
+      },
+      get error() {
+        return state.error;
+      },
+      get readClosed() {
+        return task.#has(READ_CLOSED);
+      },
+      waitForBytes: () => new Promise<void>((resolve) => {
+        const ready = (): boolean => this.#buffer.length > 0 || this.#has(EOF_RECEIVED) || this.#error !== null || this.#has(READ_CLOSED);
+        if (ready()) {
+          resolve();
+          return;
+        }
+        this.#reader = {
+          attempt: () => {
+            if (!ready()) return false;
+            resolve();
+            return true;
+          },
+          need: 1,
+          done: () => {},
+        };
+        this.#updateFlow();
+      }),
+      afterRead: () => this.#updateFlow(),
+      deliveredEOF: () => this.#deliveredEOF(),
+      closeRead: () => this.#closeReadSide(),
+      readDirectly: (take) => {
+        const socket = this.#socket;
+        if (this.#has(SECURED) || socket === null) return;
+        readDirectly(socket, take === null ? null : (source, count) => {
+          if (this.#has(READ_CLOSED) || this.#rare().recordFeed !== null) return 0;
+          const taken = take(source, count);
+          if (taken > 0) {
+            this.#countOfBytesReceived += taken;
+            if (this.#has(PROGRESS_WANTED)) this.#noteProgress();
+          }
+          return taken;
+        });
+      },
+      write: (bytes) => {
+        if (this.#error !== null) return Promise.reject(this.#error);
+        if (this.#has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
+        const socket = this.#socket!;
+        const length = bytes.length;
+        if (TaskMachine.#mayWriteAtOnce(socket, length)) {
+          // Taken at once: no operation, and no promise for the stream to wait on.
+          socket.write(bytes);
+          if (TaskMachine.#tookAll(socket)) {
+            this.#sent(length);
+            return undefined;
+          }
+          const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
+          socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, op, error));
+          return op.promise;
+        }
+        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
+        this.#socketWrite(socket, bytes, op);
+        return op.promise;
+      },
+      closeWrite: () => {
+        const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
+        if (this.#error !== null) op.reject(this.#error);
+        else this.#endWrite(op);
+        return op.promise;
+      },
+      abort: (reason) => this.#cancel(reason, true),
+    };
+  }
+
+  /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
+  #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
+    const length = bytes.length;
+    if (TaskMachine.#mayWriteAtOnce(socket, length)) {
+      const accepted = socket.write(bytes);
+      if (TaskMachine.#tookAll(socket)) this.#wrote(length, ops);
+      else socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, ops, error));
+      return accepted;
+    }
+    return socket.write(bytes, (error) => this.#afterWrite(socket, length, ops, error));
+  }
+
+  /**
+   * Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
+   * and written without a callback it costs Node no nextTick afterwards. If bytes are still
+   * queued after all (the kernel's buffer was full) or the socket failed (#tookAll), an empty
+   * write with the callback follows it: Node completes a socket's writes in order. (Not for TLS:
+   * Node completes every TLS write later, so the empty write would always be needed.)
+   */
+  static #mayWriteAtOnce(socket: net.Socket, length: number): boolean {
+    return length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true;
+  }
+
+  /** After a write #mayWriteAtOnce allowed: whether the kernel took it all (a write that failed at once leaves nothing queued too, but marks the socket errored). */
+  static #tookAll(socket: net.Socket): boolean {
+    return socket.writableLength === 0 && socket.errored === null && !socket.destroyed;
+  }
+
+  /** A socket write finished: its operations resolve, or reject with the socket's error. */
+  #afterWrite(socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
+    if (!error) {
+      this.#wrote(length, ops);
+      return;
+    }
+    // The empty write behind a failed one may only know that the stream was destroyed: the
+    // socket's own error, when it has one, says why.
+    const cause = socket.errored ?? error;
+    if (ops instanceof Operation) ops.reject(this.#error ?? fromSystemError(cause, ops.context));
+    else for (const op of ops) op.reject(this.#error ?? fromSystemError(cause, op.context));
+  }
+
+  /** The kernel took `length` bytes: their operations resolve. */
+  #wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
+    this.#sent(length);
+    if (ops instanceof Operation) ops.resolve();
+    else for (const op of ops) op.resolve();
+  }
+
+  #sent(length: number): void {
+    this.#countOfBytesSent += length;
+    this.#noteProgress();
+  }
+
+  /** Sends FIN; `op` resolves when it was sent. */
+  #endWrite(op: Operation<void>): void {
+    this.#socket!.end((error?: Error | null) => {
+      if (error) {
+        op.reject(this.#error ?? fromSystemError(error, op.context));
+        return;
+      }
+      this.#setFlag(WRITE_CLOSED, true);
+      op.resolve();
+      this.#announceWriteClosed();
+      this.#maybeComplete();
+    });
+  }
+
+  /** No byte is delivered any more: buffered ones are dropped, later ones read and dropped. */
+  #closeReadSide(): void {
+    if (this.#has(READ_CLOSED)) return;
+    this.#setFlag(READ_CLOSED, true);
+    this.#buffer.clear();
+    this.#reader = null;
+    this.#announceReadClosed();
+    this.#updateFlow();
+    this.#maybeComplete();
+  }
+
+  #capturedError(operation: string): StreamTaskError {
+    return invalidStateError(this.#context(operation), 'the connection was handed over by captureStreams()');
+  }
+
+  // ---- Connecting -----------------------------------------------------------------------------
+
+  #start(): void {
+    const config = this.#configuration;
+    this.#fetchStartDate = metricsTime();
+    const resourceLimit = config.timeoutIntervalForResource;
+    if (resourceLimit > 0) {
+      // The error is made when the limit runs out: an Error captures a stack, which costs more
+      // than the rest of opening a connection, and almost no limit ever runs out.
+      this.#setSeldom('resourceTimer', setTimeout(
+        () => this.#fail(timedOutError(this.#context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
+    }
+    const { service, resolver } = this.#rare();
+    if (service === null) {
+      this.#attempt();
+      return;
+    }
+    let resolving: Promise<ServiceTarget[]>;
+    if (isMulticastDomain(service.domain)) {
+      const controller = new AbortController();
+      this.#setSeldom('resolving', controller);
+      const limit = config.timeoutIntervalForRequest;
+      resolving = resolveMulticastService(service, this.#context('connect'), limit > 0 ? Math.min(MDNS_WAIT_MS, limit) : MDNS_WAIT_MS, controller.signal);
+    } else {
+      resolving = resolveService(service, resolver ?? makeResolver(null), this.#context('connect'));
+    }
+    resolving.then(
+      (targets) => {
+        this.#setSeldom('resolving', null);
+        if (this.#has(FINISHING)) return;
+        this.#setSeldom('targets', targets);
+        this.#attempt();
+      },
+      (error: StreamTaskError) => {
+        this.#setSeldom('resolving', null);
+        this.#fail(error);
+      },
+    );
+  }
+
+  /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
+  #attempt(): void {
+    const config = this.#configuration;
+    const limit = config.timeoutIntervalForRequest;
+    if (limit > 0) {
+      // Made when it runs out, not per attempt (see #start).
+      this.#connectTimer = setTimeout(
+        () => this.#connectFailed(timedOutError(this.#context('connect'), limit, 'connecting timed out')), limit);
+    }
+    let socket: net.Socket;
+    try {
+      const target = this.#target();
+      const { route, resolver } = this.#rare();
+      socket = openTcp({
+        host: route?.host ?? target.host,
+        port: route?.port ?? target.port,
+        noDelay: config.noDelay,
+        keepAlive: config.keepAlive,
+        // A `.local` target came with its addresses; other names go to the configured resolver.
+        lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
+          : resolver === null ? undefined : resolverLookup(resolver),
+        localAddress: config.localAddress ?? undefined,
+        onread: (TaskMachine.#tcpReads ??= socketReads(TaskMachine.#onTcpChunk)),
+      });
+    } catch (error) {
+      this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
+      return;
+    }
+    this.#socket = socket;
+    this.#wire(socket);
+    // Only needed until connected: removed then, so an open task keeps no closure for it.
+    const onLookup = (): void => {
+      this.#domainLookupEndDate = metricsTime();
+    };
+    socket.on('lookup', onLookup);
+    socket.once('connect', () => {
+      socket.off('lookup', onLookup);
+      this.#onConnect(socket);
+    });
+  }
+
+  /**
+   * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
+   * TLS upgrade the plain socket's events no longer speak for the connection.
+   */
+  #wire(socket: net.Socket): void {
+    (socket as TaskSocket)[TASK] = this;
+    socket.on('end', TaskMachine.#onSocketEnd);
+    socket.on('error', TaskMachine.#onSocketError);
+    socket.on('close', TaskMachine.#onSocketClosed);
+  }
+
+  // Socket listeners are shared by all tasks (`this` is the socket; it names its task), so an
+  // open task carries no closures for them.
+
+  /** Each chunk a plain socket read (its `onread`). */
+  static #onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
+    const task = this[TASK]!;
+    const feed = task.#rare().recordFeed;
+    // pause(), not `return false`: that would stop reading but leave isPaused() false, and the
+    // task and the TLS record feed resume by isPaused().
+    if (!(feed === null ? task.#onBytes(chunk) : feed.accept(chunk))) this.pause();
+    return true;
+  }
+
+  /** One for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
+  static #tcpReads: net.OnReadOpts | null = null;
+
+  static #onSecureData(this: TaskSocket, chunk: Buffer): void {
+    if (!this[TASK]!.#onBytes(chunk)) this.pause();
+  }
+
+  static #onSocketEnd(this: TaskSocket): void {
+    const task = this[TASK]!;
+    if (this === task.#socket) task.#onEnd();
+  }
+
+  static #onSocketError(this: TaskSocket, error: Error): void {
+    const task = this[TASK]!;
+    if (this !== task.#socket) return;
+    if (task.#has(CONNECTED)) task.#fail(fromSystemError(error, task.#context('stream'), 'networkConnectionLost'));
+    else task.#connectFailed(fromSystemError(error, task.#context(task.#connectOperation()), 'cannotConnectToHost'));
+  }
+
+  static #onSocketClosed(this: TaskSocket): void {
+    const task = this[TASK]!;
+    if (this === task.#socket) task.#onSocketClose();
+  }
+
+  /**
+   * An attempt to connect failed. With `waitsForConnectivity`, a refused or unreachable host (or
+   * a timed-out attempt, or a name server that is not reachable) is tried again with capped
+   * exponential backoff, until the resource time runs out or the task is cancelled.
+   */
+  #connectFailed(error: StreamTaskError): void {
+    if (this.#has(FINISHING)) return;
+    const targets = this.#rare().targets;
+    if (targets !== null && !this.#has(CONNECTED) && this.#rare().targetIndex + 1 < targets.length &&
+        ['cannotConnectToHost', 'cannotFindHost', 'timedOut'].includes(error.code)) {
+      // The next SRV target, at once (RFC 2782).
+      this.#dropAttempt();
+      this.#setSeldom('targetIndex', this.#rare().targetIndex + 1);
+      this.#attempt();
+      return;
+    }
+    const retriable = this.#configuration.waitsForConnectivity && !this.#has(CONNECTED) &&
+      (error.code === 'cannotConnectToHost' || error.code === 'timedOut' || systemCode(error.cause) === 'EAI_AGAIN');
+    if (!retriable) {
+      this.#fail(error);
+      return;
+    }
+    this.#dropAttempt();
+    this.#setSeldom('targetIndex', 0);
+    if (!this.#has(WAITING_ANNOUNCED)) {
+      this.#setFlag(WAITING_ANNOUNCED, true);
+      if (mayHaveListeners(this)) this.dispatchEvent(new Event('waitingforconnectivity'));
+      this.#callDelegate('taskIsWaitingForConnectivity');
+    }
+    const retries = this.#rare().retries;
+    this.#setSeldom('retries', retries + 1);
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retries);
+    this.#setSeldom('retryTimer', setTimeout(() => {
+      this.#setSeldom('retryTimer', undefined);
+      this.#attempt();
+    }, delay));
+  }
+
+  /** Abandons a failed attempt's timer and socket (whose events no longer speak for the task). */
+  #dropAttempt(): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.destroy();
+  }
+
+  #onConnect(socket: net.Socket): void {
+    this.#setFlag(CONNECTED, true);
+    this.#connectEndDate = metricsTime();
+    // Read now: once Node has destroyed the socket (a reset) it can no longer tell them.
+    this.#local = localAddressOf(socket);
+    this.#remoteAddress = socket.remoteAddress ?? '';
+    this.#remotePort = socket.remotePort ?? 0;
+    this.#updateFlow();
+    if (this.#rare().tlsAtStart === null && this.#rare().route === null) {
+      this.#opening(null);
+      return;
+    }
+    void this.#establish();
+  }
+
+  /**
+   * Proxy handshakes, TLS from the first byte, an HTTP Upgrade: all before the lanes open, all
+   * within the connect time limit. Any failure fails the task (and so rejects `opened`).
+   */
+  async #establish(): Promise<void> {
+    try {
+      const io = this.#preambleIO();
+      for (const step of this.#rare().route?.beforeTls ?? []) await step(io);
+      const tlsAtStart = this.#rare().tlsAtStart;
+      const tls = tlsAtStart === null ? undefined : await this.#upgrade(tlsAtStart, 0);
+      for (const step of this.#rare().route?.afterTls ?? []) await step(io);
+      this.#opening(tls ?? null);
+    } catch (error) {
+      this.#fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.#context('connect')));
+    }
+  }
+
+  #connectOperation(): string {
+    const via = this.#rare().route?.via;
+    return via == null ? 'connect' : `connect via ${via}`;
+  }
+
+  /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
+  #preambleIO(): PreambleIO {
+    const port = this.#sides;
+    const direct = <T>(read: PendingRead<T>): Promise<T> => {
+      if (this.#refusedIfCancelled(read).settled) return read.promise;
+      // The lanes are closed, so the reader slot is free: run the read's step directly.
+      read.run();
+      read.watch();
+      return read.promise;
+    };
+    const target = this.#target();
+    return {
+      host: target.host,
+      port: target.port,
+      context: (operation) => this.#context(operation),
+      write: (bytes) => {
+        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
+        if (this.#error !== null) op.reject(this.#error);
+        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
+        return op.promise;
+      },
+      readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, 0, undefined,
+        Buffer.from(delimiter, 'latin1'), maxLength, 'reject')) as Promise<Uint8Array>,
+      readExactly: (count) => direct(new ExactRead('connect', port, 0, undefined, count)),
+      readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, waitMs, undefined, 1, maxLength))
+        .then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
+    };
+  }
+
+  #opening(tls: SecureConnectionInfo | null): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.#has(FINISHING)) return;
+    this.#sides.open();
+    this.#writeLane.open();
+    this.#watchRoute();
+    this.#setSeldom('openedTls', tls);
+    this.#setFlag(OPENED, true);
+    this.#decideResults();
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
+    if (this.#rare().delegate?.didOpen !== undefined) this.#callDelegate('didOpen', this.#openedInfo());
+  }
+
+  // ---- Bytes in -------------------------------------------------------------------------------
+
+  /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
+  #onBytes(chunk: Buffer): boolean {
+    this.#countOfBytesReceived += chunk.length;
+    if (this.#has(PROGRESS_WANTED)) this.#noteProgress();
+    if (!this.#has(READ_CLOSED)) {
+      this.#buffer.push(chunk);
+      this.#wakeReader();
+    }
+    const more = this.#wantsBytes();
+    if (!more) this.#setFlag(READING, false);
+    return more;
+  }
+
+  #onEnd(): void {
+    this.#setFlag(EOF_RECEIVED, true);
+    this.#announceReadClosed();
+    this.#wakeReader();
+    this.#maybeComplete();
+  }
+
+  /** Whether the socket should be reading now. */
+  #wantsBytes(): boolean {
+    if (this.#inState(SUSPENDED)) return false;
+    if (this.#has(READ_CLOSED)) return true;
+    const limit = Math.max(this.#configuration.readBufferSize, this.#reader?.need ?? 0);
+    return this.#buffer.length < (this.#has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
+  }
+
+  /** Pauses or resumes the socket to match `#wantsBytes()`: the backpressure from reader to peer. */
+  #updateFlow(): void {
+    this.#updateFlowOf(this.#socket);
+  }
+
+  #updateFlowOf(socket: net.Socket | null): void {
+    if (socket === null || !this.#has(CONNECTED) || this.#has(FINISHING)) return;
+    const want = this.#wantsBytes();
+    if (want && !this.#has(READING)) {
+      this.#setFlag(READING, true);
+      socket.resume();
+    } else if (!want && this.#has(READING)) {
+      this.#setFlag(READING, false);
+      socket.pause();
+    }
+  }
+
+  #wakeReader(): void {
+    const reader = this.#reader;
+    if (reader !== null && reader.attempt()) {
+      this.#reader = null;
+      reader.done();
+    }
+  }
+
+  /** Puts a read on the read lane (it runs at once if the lane is idle). */
+  #submitRead<T>(read: PendingRead<T>): Promise<T> {
+    if (this.#has(CAPTURED)) read.reject(this.#capturedError(read.name));
+    else if (this.#has(READ_CLOSING)) read.reject(invalidStateError(this.#context(read.name), 'the read side was closed by closeRead()'));
+    else this.#refusedIfCancelled(read);
+    if (read.settled) return read.promise;
+    this.#sides.submit(read);
+    read.watch();
+    return read.promise;
+  }
+
+  #deliveredEOF(): void {
+    if (this.#has(EOF_DELIVERED)) return;
+    this.#setFlag(EOF_DELIVERED, true);
+    queueMicrotask(() => this.#maybeComplete());
+  }
+
+  // ---- Ending ---------------------------------------------------------------------------------
+
+  /** Completes cleanly once the write side is closed and the read side closed or at delivered EOF. */
+  #maybeComplete(): void {
+    if (this.#has(FINISHING) || this.#error !== null) return;
+    if (this.#has(WRITE_CLOSED) && (this.#has(READ_CLOSED) || this.#has(EOF_DELIVERED))) {
+      this.#setFlag(FINISHING, true);
+      this.#teardown();
+    }
+  }
+
+  /** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
+  #fail(error: StreamTaskError): void {
+    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
+    this.#error = error;
+    this.#setFlag(FINISHING, true);
+    for (const op of this.#writeLane.toArray()) op.interrupt(error);
+    this.#writeLane.clear();
+    this.#decideResults();
+    this.#wakeReader();
+    this.#sides.open();
+    if (this.#has(CONNECTED)) {
+      // A reset or broken pipe closes both sides.
+      this.#announceReadClosed();
+      this.#announceWriteClosed();
+    }
+    this.#teardown();
+  }
+
+  #teardown(): void {
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#rare().resourceTimer);
+    clearTimeout(this.#rare().progressTimer);
+    clearTimeout(this.#rare().retryTimer);
+    this.#setSeldom('retryTimer', undefined);
+    this.#rare().unwatchRoute?.();
+    this.#rare().resolving?.abort();
+    this.#connectTimer = undefined;
+    this.#setSeldom('resourceTimer', undefined);
+    this.#setSeldom('progressTimer', undefined);
+    const { signal, onSignalAbort } = this.#rare();
+    if (onSignalAbort !== undefined) signal!.removeEventListener('abort', onSignalAbort);
+    this.#setSeldom('onSignalAbort', undefined);
+    this.#setSeldom('signal', undefined);
+    const socket = this.#socket;
+    if (socket === null || this.#has(SOCKET_CLOSED)) {
+      this.#complete();
+      return;
+    }
+    // Completion waits for the socket's 'close', so no handle outlives `closed`.
+    socket.destroy();
+    this.#rare().plainSocket?.destroy();
+  }
+
+  #onSocketClose(): void {
+    this.#setFlag(SOCKET_CLOSED, true);
+    if (this.#has(FINISHING)) {
+      this.#complete();
+      return;
+    }
+    // Both FINs exchanged: Node closes a half-open socket by itself. That is a clean end; the task
+    // completes once a read has taken the end of stream (the buffer stays readable meanwhile).
+    if (this.#has(EOF_RECEIVED) && this.#has(WRITE_CLOSED)) {
+      this.#maybeComplete();
+      return;
+    }
+    this.#fail(streamTaskError('networkConnectionLost', this.#context('stream'), 'the connection closed'));
+  }
+
+  #complete(): void {
+    if (this.#inState(COMPLETED)) return;
+    const error = this.#error;
+    this.#emitProgress();
+    this.#setState('completed');
+    this.#decideResults();
+    this.#list?.remove(this);
+    // A snapshot makes seven Dates: only for someone who will see it.
+    const listening = mayHaveListeners(this);
+    if (listening || typeof this.#rare().delegate?.didFinishCollectingMetrics === 'function') {
+      const metrics = this.metrics;
+      this.#callDelegate('didFinishCollectingMetrics', metrics);
+      if (listening) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    }
+    this.#callDelegate('didCompleteWithError', error);
+  }
+
+  // ---- Helpers --------------------------------------------------------------------------------
+
+  #writeRefusal(operation: string): StreamTaskError | null {
+    if (this.#error !== null) return this.#error;
+    if (this.#has(CAPTURED)) return this.#capturedError(operation);
+    if (this.#has(WRITE_CLOSING)) return invalidStateError(this.#context(operation), 'the write side was closed by closeWrite()');
+    return null;
+  }
+
+  #operation<T>(
+    operation: string,
+    timeout: number,
+    signal: AbortSignalLike | undefined,
+    pending: PendingList,
+  ): Operation<T> {
+    return this.#refusedIfCancelled(new Operation<T>(operation, this.#sides, timeout, signal, pending));
+  }
+
+  /** Every new operation of a cancelled task rejects with the cancellation at once. */
+  #refusedIfCancelled<O extends { reject(error: unknown): void }>(op: O): O {
+    if (this.#error?.code === 'cancelled') op.reject(this.#error);
+    return op;
+  }
+
+  #rejected(error: StreamTaskError): Promise<never> {
+    const promise = Promise.reject(error);
+    promise.catch(() => {});
+    return promise;
+  }
+
+  #context(operation: string): ErrorContext {
+    const service = this.#rare().service;
+    if (service !== null && this.#rare().targets === null) return { operation, host: `${service.type}.${service.domain}` };
+    const target = this.#target();
+    return { operation, host: target.host, port: target.port };
+  }
+
+  /** The state is two bits of #flags (STATE_BITS): one field fewer per task. */
+  #state(): StreamTaskState {
+    return STATES[(this.#flags & STATE_BITS) >> STATE_SHIFT]!;
+  }
+
+  /** Whether the state is `state` (SUSPENDED, RUNNING, CANCELING or COMPLETED): one bit test. */
+  #inState(state: number): boolean {
+    return (this.#flags & STATE_BITS) === state;
+  }
+
+  #setState(state: StreamTaskState): void {
+    if (this.#state() === state) return;
+    this.#flags = (this.#flags & ~STATE_BITS) | (STATES.indexOf(state) << STATE_SHIFT);
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('statechange'));
+    this.#callDelegate('didChangeState', state);
+  }
+
+  #announceReadClosed(): void {
+    if (this.#has(READ_CLOSED_ANNOUNCED)) return;
+    this.#setFlag(READ_CLOSED_ANNOUNCED, true);
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('readclosed'));
+    this.#callDelegate('readClosed');
+  }
+
+  #announceWriteClosed(): void {
+    if (this.#has(WRITE_CLOSED_ANNOUNCED)) return;
+    this.#setFlag(WRITE_CLOSED_ANNOUNCED, true);
+    if (mayHaveListeners(this)) this.dispatchEvent(new Event('writeclosed'));
+    this.#callDelegate('writeClosed');
+  }
+
+  /** Calls the session delegate's method; a throw is reported as uncaught, like a listener's. */
+  #callDelegate<K extends keyof StreamTaskDelegate>(method: K, ...args: DelegateArgs<K>): void {
+    const delegate = this.#rare().delegate;
+    const fn = delegate?.[method] as ((task: StreamTask, ...rest: unknown[]) => void) | undefined;
+    if (typeof fn !== 'function') return;
+    try {
+      fn.call(delegate, this.#api(), ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  // ---- Progress -------------------------------------------------------------------------------
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    if (args[0] === 'progress') this.#setFlag(PROGRESS_WANTED, true);
+    if (args[0] === 'betterroute' && !this.#has(BETTER_ROUTE_WANTED)) {
+      this.#setFlag(BETTER_ROUTE_WANTED, true);
+      this.#watchRoute();
+    }
+    super.addEventListener(...args);
+  }
+
+  /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
+  #watchRoute(): void {
+    const address = this.#local?.address ?? null;
+    if (!this.#has(BETTER_ROUTE_WANTED) || this.#rare().unwatchRoute !== undefined || address === null || this.#has(FINISHING)) return;
+    this.#setSeldom('unwatchRoute', watchLocalAddress(address, () => {
+      if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
+      this.#callDelegate('betterRouteDiscovered');
+    }));
+  }
+
+  /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */
+  #noteProgress(): void {
+    if (!this.#has(PROGRESS_WANTED) || this.#rare().progressTimer !== undefined || this.#has(FINISHING)) return;
+    this.#setSeldom('progressTimer', setTimeout(() => {
+      this.#setSeldom('progressTimer', undefined);
+      this.#emitProgress();
+    }, PROGRESS_INTERVAL_MS));
+  }
+
+  #emitProgress(): void {
+    if (!this.#has(PROGRESS_WANTED)) return;
+    const sent = this.#countOfBytesSent;
+    const received = this.#countOfBytesReceived;
+    if (sent === this.#rare().progressSent && received === this.#rare().progressReceived) return;
+    this.#setSeldom('progressSent', sent);
+    this.#setSeldom('progressReceived', received);
+    if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
+    this.#callDelegate('didUpdateProgress', sent, received);
+  }
+}
+
+type DelegateArgs<K extends keyof StreamTaskDelegate> =
+  Required<StreamTaskDelegate<StreamTask>>[K] extends (task: StreamTask, ...rest: infer A) => void ? A : never;
+
+/** The bytes of `writes` in one new buffer. */
+function concatenate(writes: WriteOp[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const { bytes } of writes) {
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}
+
+/** Finishes at the socket's next 'drain' or 'close'. */
+function drained(socket: net.Socket): Later {
+  const later = new Later();
+  const done = (): void => {
+    socket.off('drain', done);
+    socket.off('close', done);
+    later.finish();
+  };
+  socket.on('drain', done);
+  socket.on('close', done);
+  return later;
+}
