@@ -6,10 +6,11 @@
  *   node build/bench/instructions.js WORKLOAD VARIANT COUNT
  *
  * Workloads:
- * - `waiting-read`: one 16 KiB chunk per turn of the event loop, emitted on the socket as Node
- *   emits a decrypted TLS record, to a reader that awaits each (the pattern of TLS receive,
- *   without the cipher and the network). Variants: `task` (readData), `iterator` (for await),
- *   `hand-written` (a queue and one waiting resolver on a net.Socket).
+ * - `waiting-read`: one byte out, one 16 KiB chunk back from a local server, read by a reader that
+ *   awaits it (the read always waits for the kernel). Variants: `task` (readData of exactly 16
+ *   KiB), `iterator` (for await), `hand-written` (a queue and one waiting resolver on a
+ *   net.Socket). Since 12-07: plain sockets read through onread, so 'data' emitted by hand (how
+ *   this workload fed chunks before) no longer reaches a task.
  * - `ping-pong`: 64-byte round trips with the bench server. Variants: `task`, `promise-socket`,
  *   `raw` ('data' events).
  * - `awaited-writes`: 100-byte writes (PIECE_BYTES=n for others) to the bench server, each
@@ -23,9 +24,7 @@
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
  *   the other way: `hand-written-direct` (on a tls.TLSSocket from tls.connect), `raw-over-tcp`.
  */
-import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import PromiseSocket from 'promise-socket';
 import { Session } from 'streamtask';
 import { rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk } from './clients.js';
@@ -36,27 +35,21 @@ const [workload, variant, countArgument] = process.argv.slice(2);
 const count = Number(countArgument ?? 10_000);
 const CHUNK = Buffer.alloc(16 * 1024, 0x61);
 const MESSAGE = Buffer.alloc(64, 0x6d);
-
-/** The next client socket Node creates (a documented diagnostics channel, Node ≥ 16.18). */
-function nextClientSocket(): Promise<net.Socket> {
-  const channel = diagnostics.channel('net.client.socket');
-  return new Promise((resolve) => {
-    const onSocket = (message: unknown): void => {
-      channel.unsubscribe(onSocket);
-      resolve((message as { socket: net.Socket }).socket);
-    };
-    channel.subscribe(onSocket);
-  });
-}
+const GO = Buffer.from('g');
 
 async function waitingRead(): Promise<void> {
-  const server = net.createServer((socket) => socket.on('error', () => {}));
+  // Each byte the client sends, the server answers with one 16 KiB chunk: the read always waits.
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    socket.on('data', (data: Buffer) => {
+      for (let i = 0; i < data.length; i++) socket.write(CHUNK);
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   const session = new Session();
-  const socketMade = nextClientSocket();
-  let read: () => Promise<number>;
-  let close: () => void;
+  let received = 0;
   if (variant === 'hand-written') {
     const socket = await rawSocket(port);
     const queue: Buffer[] = [];
@@ -67,35 +60,30 @@ async function waitingRead(): Promise<void> {
       wake = null;
       waiting?.();
     });
-    read = async () => {
-      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      return (await Promise.resolve(queue.shift()!)).length;
-    };
-    close = () => socket.destroy();
+    for (let i = 0; i < count; i++) {
+      socket.write(GO);
+      for (let got = 0; got < CHUNK.length;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        got += (await Promise.resolve(queue.shift()!)).length;
+      }
+      received += CHUNK.length;
+    }
+    socket.destroy();
   } else {
     const task = await session.connect('127.0.0.1', port);
-    if (variant === 'iterator') {
-      const chunks = task[Symbol.asyncIterator]();
-      read = async () => (await chunks.next()).value!.length;
-    } else {
-      read = async () => (await task.readData({ maxLength: 65_536 })).data.length;
+    const chunks = task[Symbol.asyncIterator]();
+    for (let i = 0; i < count; i++) {
+      void task.write(GO);
+      if (variant === 'iterator') {
+        for (let got = 0; got < CHUNK.length;) got += (await chunks.next()).value!.length;
+      } else {
+        await task.readData({ minLength: CHUNK.length, maxLength: CHUNK.length });
+      }
+      received += CHUNK.length;
     }
-    close = () => task.cancel();
+    task.cancel();
   }
-  const socket = await socketMade;
-  // Nothing real arrives; emit() runs the socket's listeners as a record would.
-  socket.pause();
-  let received = 0;
-  const reader = (async () => {
-    for (let i = 0; i < count; i++) received += await read();
-  })();
-  for (let i = 0; i < count; i++) {
-    socket.emit('data', CHUNK);
-    await nextTurn();
-  }
-  await reader;
   if (received !== count * CHUNK.length) throw new Error(`received ${received} bytes`);
-  close();
   server.close();
   await session[Symbol.asyncDispose]();
 }
