@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { once } from 'node:events';
+import { inspect } from 'node:util';
 import { Session, StreamTaskCompleteEvent, StreamTaskError, type StreamTask } from '../lib/index.js';
 import { delay, settle } from './helpers/peer.js';
 import { expectCode, text, useLoopback } from './helpers/fixture.js';
@@ -238,5 +239,25 @@ describe('session', () => {
     await task[Symbol.asyncDispose]();
     expect(task.state).toBe('completed');
     expect(Session.shared).toBe(Session.shared);
+  });
+});
+
+describe('a task shown or serialized', () => {
+  test('console.log and JSON.stringify show its public state, not its machinery', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    await loopback.peer.connection();
+    await task.write('hi');
+    const shown = inspect(task);
+    expect(shown).toMatch(/^StreamTask \{/);
+    expect(shown).toContain("state: 'running'");
+    expect(shown).toContain('bytesSent: 2');
+    expect(shown).not.toMatch(/socket|buffer|flags/);
+    expect(JSON.parse(JSON.stringify(task))).toEqual({
+      taskIdentifier: task.taskIdentifier, state: 'running', host: '127.0.0.1', port: loopback.peer.port,
+      bytesSent: 2, bytesReceived: 0, error: null,
+    });
+    task.cancel();
+    await settle(task.closed);
+    expect(JSON.parse(JSON.stringify(task)).error).toBe('cancelled');
   });
 });

@@ -7,6 +7,7 @@
  * takes from it, so a read that times out or is aborted leaves every byte there for the next one.
  */
 import type net from 'node:net';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import type tls from 'node:tls';
 import { createCapturedStreams, type CapturedStreams, type CapturePort } from '../adapters/web-streams.js';
 import { openTcp } from '../connect/tcp.js';
@@ -49,10 +50,44 @@ import {
 } from './events.js';
 import { Lane, Later } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
-import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type SecureTimeline, type Timeline } from './metrics.js';
+import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
+import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
+import type { LiveList, TaskList } from './task-list.js';
+import { TaskSides } from './task-sides.js';
+import {
+  BETTER_ROUTE_WANTED,
+  CAPTURED,
+  COMPLETED,
+  CONNECTED,
+  EOF_DELIVERED,
+  EOF_RECEIVED,
+  FINISHING,
+  OPENED,
+  OPENED_UNASKED,
+  PROGRESS_WANTED,
+  READING,
+  READ_CLOSED,
+  READ_CLOSED_ANNOUNCED,
+  READ_CLOSING,
+  RUNNING,
+  SECURED,
+  SOCKET_CLOSED,
+  STARTED,
+  STATE_BITS,
+  STATE_SHIFT,
+  STATES,
+  STOPPABLE,
+  STOPPING_TLS,
+  SUSPENDED,
+  WAITING_ANNOUNCED,
+  WRITE_CLOSED,
+  WRITE_CLOSED_ANNOUNCED,
+  WRITE_CLOSING,
+} from './flags.js';
+
 import { currentTick } from '../io/tick.js';
-import { WriteOp, type WritePort } from '../io/write-ops.js';
+import { WriteOp } from '../io/write-ops.js';
 import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
 import { lineResult, readIterator } from '../io/read-iterator.js';
@@ -65,9 +100,7 @@ import {
   ExactRead,
   type AtEOFWithoutDelimiter,
   type PendingRead,
-  type ReadPort,
   type Reader,
-  type ReadState,
 } from '../io/read-ops.js';
 import type {
   AbortSignalLike,
@@ -112,106 +145,10 @@ export interface StreamTaskInit {
 }
 
 
-/**
- * What most tasks never use (a proxy route, a service, TLS from the start, a delegate, a signal,
- * retries, progress, the TLS record feed…), kept apart so that a plain task carries one field
- * for all of it; StreamTask reads it with `#rare()` and writes it with `#setSeldom()`.
- */
-class Seldom {
-  /** The TCP socket under a TLS one (destroyed with it). */
-  plainSocket: net.Socket | null = null;
-  tlsAtStart: TLSOptions | null = null;
-  route: Route | null = null;
-  service: ServiceDescriptor | null = null;
-  resolver: dns.promises.Resolver | null = null;
-  /** A service's SRV targets, in the order to try them, and the one being tried. */
-  targets: ServiceTarget[] | null = null;
-  targetIndex = 0;
-  /** While a `.local` service is being resolved over multicast DNS: aborting it closes its socket. */
-  resolving: AbortController | null = null;
-  /** While TLS runs over a record feed (`allowStop`): the TCP socket's bytes go to it. */
-  recordFeed: TlsRecordFeed | null = null;
-  closeReadPromise: Promise<void> | null = null;
-  closeWritePromise: Promise<void> | null = null;
-  retryTimer: NodeJS.Timeout | undefined = undefined;
-  retries = 0;
-  resourceTimer: NodeJS.Timeout | undefined = undefined;
-  signal: AbortSignalLike | undefined = undefined;
-  onSignalAbort: (() => void) | undefined = undefined;
-  delegate: StreamTaskDelegate<StreamTask> | undefined = undefined;
-  unwatchRoute: (() => void) | undefined = undefined;
-  progressTimer: NodeJS.Timeout | undefined = undefined;
-  progressSent = 0;
-  progressReceived = 0;
-  /** The secure connection's part of the timeline (metrics.ts), for a task that goes secure. */
-  secureTimeline: SecureTimeline | null = null;
-  taskDescription: string | undefined = undefined;
-  /** `closed` once asked (see StreamTask#opened): most tasks never ask. */
-  closed: Deferred<void> | Promise<void> | null = null;
-  /** For a task with TLS from the first byte: what its handshake negotiated (`opened` reports it). */
-  openedTls: SecureConnectionInfo | null = null;
-}
 
-/** What a task without a Seldom of its own reads (never written). */
-const SELDOM_DEFAULTS = new Seldom();
 
-/** Bits of StreamTask#flags. */
-/** Secure, or becoming so (set when startSecureConnection() is called, cleared by stop). */
-const SECURED = 1 << 0;
-/** The secure connection was made with `allowStop`, so stopSecureConnection() can undo it. */
-const STOPPABLE = 1 << 1;
-/** stopSecureConnection() is waiting for the peer's close_notify: read on past readBufferSize. */
-const STOPPING_TLS = 1 << 2;
-const SOCKET_CLOSED = 1 << 3;
-const STARTED = 1 << 4;
-const CONNECTED = 1 << 5;
-/** Whether the socket is reading (Node starts reading once connected). */
-const READING = 1 << 6;
-/** Tearing down: the task completes when the socket has closed. */
-const FINISHING = 1 << 7;
-const EOF_RECEIVED = 1 << 8;
-const EOF_DELIVERED = 1 << 9;
-const READ_CLOSING = 1 << 10;
-const READ_CLOSED = 1 << 11;
-const READ_CLOSED_ANNOUNCED = 1 << 12;
-const WRITE_CLOSED_ANNOUNCED = 1 << 13;
-const WRITE_CLOSING = 1 << 14;
-const WRITE_CLOSED = 1 << 15;
-/** captureStreams() was called: the task's own reads, writes and closes are refused. */
-const CAPTURED = 1 << 16;
-const WAITING_ANNOUNCED = 1 << 17;
-const PROGRESS_WANTED = 1 << 18;
-const BETTER_ROUTE_WANTED = 1 << 19;
-/** The connection opened (before any failure): `opened` resolves. */
-const OPENED = 1 << 20;
-/**
- * #opened holds a Deferred only Session.connect() waits on (see whenOpened): dropped once
- * settled, so a task from `connect()` keeps no promise unless `opened` is asked for.
- */
-const OPENED_UNASKED = 1 << 21;
-/** The task's state: its index in STATES, in two bits. */
-const STATE_SHIFT = 22;
-const STATE_BITS = 3 << STATE_SHIFT;
-const STATES: readonly StreamTaskState[] = ['suspended', 'running', 'canceling', 'completed'];
-const SUSPENDED = 0 << STATE_SHIFT;
-const RUNNING = 1 << STATE_SHIFT;
-const COMPLETED = 3 << STATE_SHIFT;
 
-/** A session's live tasks, oldest first (see TaskMachine.#List); not public. */
-export interface TaskList {
-  toArray(): StreamTask[];
-}
-
-/** A TaskList as the tasks in it see it. */
-interface LiveList extends TaskList {
-  add(task: TaskMachine): void;
-  remove(task: TaskMachine): void;
-}
-
-/** Makes an empty TaskList. */
-export let newTaskList: () => TaskList;
-
-/** Session.connect()'s wait for a task to open (see StreamTask#whenOpened); not public. */
+/** Session.connect()'s wait for a task to open (see TaskMachine.whenOpened); not public. */
 export let whenOpened: (task: StreamTask) => Promise<unknown>;
 
 /** A socket of a task names its task, for the listeners all tasks share. */
@@ -226,7 +163,7 @@ interface WriteBatch {
 
 
 const LINE_FEED = new Uint8Array([0x0a]);
-/** The empty write that reports when the writes before it finished (see #socketWrite). */
+/** The empty write that reports when the writes before it finished (see socketWrite()). */
 const NO_BYTES = new Uint8Array(0);
 
 /**
@@ -234,58 +171,6 @@ const NO_BYTES = new Uint8Array(0);
  * One object per task: the facade is this class under a type that shows only the public API.
  */
 export class TaskMachine extends TaskEventTarget {
-  /**
-   * The task as its reads and writes see it: one object whose methods live on its prototype,
-   * so a task carries no closures for them (an idle task is smaller for it). It is also the
-   * read lane, and so the list of pending reads (on failure they may still take bytes that had
-   * arrived): one object where two would each cost a header and a field of the task.
-   */
-  static readonly #Sides = class TaskSides extends Lane implements ReadState, ReadPort, WritePort {
-    constructor(readonly task: TaskMachine) {
-      super();
-    }
-    get state(): ReadState {
-      return this;
-    }
-    get buffer(): ReadBuffer {
-      return this.task.#buffer;
-    }
-    get eofReceived(): boolean {
-      return this.task.#has(EOF_RECEIVED);
-    }
-    get error(): StreamTaskError | null {
-      return this.task.#error;
-    }
-    get pendingReads(): PendingList {
-      return this;
-    }
-    get pending(): PendingList {
-      return this.task.#writeLane;
-    }
-    deliveredEOF(): void {
-      this.task.#deliveredEOF();
-    }
-    contextOf(operation: string): ErrorContext {
-      return this.task.#context(operation);
-    }
-    wait(read: Reader): void {
-      const task = this.task;
-      task.#reader = read;
-      // A reader only ever makes the socket want more: if it is reading, nothing changes.
-      if (!task.#has(READING)) task.#updateFlow();
-    }
-    stopWaiting(read: Reader): void {
-      if (this.task.#reader === read) this.task.#reader = null;
-      this.task.#updateFlow();
-    }
-    afterRead(): void {
-      // Taking bytes only ever makes the socket want more: if it is reading, nothing changes.
-      if (!this.task.#has(READING)) this.task.#updateFlow();
-    }
-    sendOne(write: WriteOp): true | Later {
-      return this.task.#sendOne(write);
-    }
-  };
 
   // Fields in the order V8 lays them out: first those that every chunk and every read or write
   // touches, so they share one or two cache lines (decrypting a TLS record evicts the first-level
@@ -293,70 +178,70 @@ export class TaskMachine extends TaskEventTarget {
   // record with this order, a hand-written promise reader 789).
   /**
    * The task's yes-or-no state, one bit each in one field (twenty booleans would take a field
-   * each), read with #has and written with #setFlag. Not private accessors: V8 (Node 20) calls
+   * each), read with has() and written with setFlag(). Not private accessors: V8 (Node 20) calls
    * into the runtime for every use of one, and these are read on every chunk and every read.
    */
-  #flags = READING;
+  flags = READING;
   /** See Seldom: made the first time one of its fields leaves its default. */
-  #seldom: Seldom | null = null;
-  readonly #buffer = new ReadBuffer();
-  #reader: Reader | null = null;
-  /** The task as its operations see it (see #Sides). */
-  readonly #sides = new TaskMachine.#Sides(this);
-  #error: StreamTaskError | null = null;
-  #socket: net.Socket | null = null;
-  #countOfBytesReceived = 0;
+  seldom: Seldom | null = null;
+  readonly buffer = new ReadBuffer();
+  reader: Reader | null = null;
+  /** The task as its operations see it (see TaskSides). */
+  readonly sides = new TaskSides(this);
+  failure: StreamTaskError | null = null;
+  socket: net.Socket | null = null;
+  bytesReceived = 0;
   /** The write lane; also the list of every other pending operation (writes, closes…), which fail with the task. */
-  readonly #writeLane = new Lane();
-  /** The batch of writes still taking more (see #enqueueWrite). */
-  #openBatch: WriteBatch | null = null;
+  readonly writeLane = new Lane();
+  /** The batch of writes still taking more (see enqueueWrite()). */
+  openBatch: WriteBatch | null = null;
   /** The tick (lib/io/tick.ts) in which a write last went to the socket at once; later ones of it are batched. */
-  #wroteInTick = -1;
-  #countOfBytesSent = 0;
-  readonly #configuration: ResolvedConfiguration;
+  wroteInTick = -1;
+  bytesSent = 0;
+  readonly configuration: ResolvedConfiguration;
 
   readonly taskIdentifier: number;
-  readonly #host: string;
-  readonly #port: number;
+  readonly givenHost: string;
+  readonly givenPort: number;
   /** The session's list of live tasks while this one is in it (see TaskList), and its neighbours there. */
-  #list: LiveList | null = null;
-  #previousInList: TaskMachine | null = null;
-  #nextInList: TaskMachine | null = null;
+  list: LiveList | null = null;
+  previousInList: TaskMachine | null = null;
+  nextInList: TaskMachine | null = null;
 
 
   get taskDescription(): string | undefined {
-    return this.#rare().taskDescription;
+    return this.rare().taskDescription;
   }
 
   set taskDescription(description: string | undefined) {
-    this.#setSeldom('taskDescription', description);
+    this.setSeldom('taskDescription', description);
   }
 
 
 
 
-  #has(bit: number): boolean {
-    return (this.#flags & bit) !== 0;
+  has(bit: number): boolean {
+    return (this.flags & bit) !== 0;
   }
 
-  #setFlag(bit: number, on: boolean): void {
-    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
 
   /** Sets a field of Seldom, making the object only when the value is not the default. */
-  #setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
-    if (this.#seldom !== null) this.#seldom[key] = value;
-    else if (value !== SELDOM_DEFAULTS[key]) (this.#seldom = new Seldom())[key] = value;
+  setSeldom<K extends keyof Seldom>(key: K, value: Seldom[K]): void {
+    if (this.seldom !== null) this.seldom[key] = value;
+    else if (value !== SELDOM_DEFAULTS[key]) (this.seldom = new Seldom())[key] = value;
   }
 
   /** The rarely used fields, to read (the shared defaults if none was ever set). */
-  #rare(): Readonly<Seldom> {
-    return this.#seldom ?? SELDOM_DEFAULTS;
+  rare(): Readonly<Seldom> {
+    return this.seldom ?? SELDOM_DEFAULTS;
   }
 
   /** This task as its users see it (the same object: StreamTask is this class, typed as its API). */
-  #api(): StreamTask {
+  api(): StreamTask {
     return this as unknown as StreamTask;
   }
 
@@ -365,18 +250,18 @@ export class TaskMachine extends TaskEventTarget {
   /**
    * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
    * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
-   * (OPENED and the addresses, #error, the state), so nothing needs keeping for them
+   * (OPENED and the addresses, `failure`, the state), so nothing needs keeping for them
    * before they are asked.
    */
-  #opened: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
+  openedSlot: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
   /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
-  #fetchStartDate: number | null = null;
-  #domainLookupEndDate: number | null = null;
-  #connectEndDate: number | null = null;
-  #local: net.AddressInfo | null = null;
-  #remoteAddress = '';
-  #remotePort = 0;
-  #connectTimer: NodeJS.Timeout | undefined;
+  fetchStartDate: number | null = null;
+  domainLookupEndDate: number | null = null;
+  connectEndDate: number | null = null;
+  local: net.AddressInfo | null = null;
+  remoteAddress = '';
+  remotePort = 0;
+  connectTimer: NodeJS.Timeout | undefined;
 
 
   /** @internal Create tasks with `session.streamTask()`. */
@@ -384,26 +269,26 @@ export class TaskMachine extends TaskEventTarget {
     super();
     this.taskIdentifier = init.taskIdentifier;
     this.taskDescription = init.taskDescription;
-    this.#host = init.host;
-    this.#port = init.port;
-    this.#configuration = init.configuration;
-    this.#setSeldom('tlsAtStart', init.tlsAtStart);
-    this.#setFlag(SECURED, init.tlsAtStart !== null);
-    this.#setFlag(STOPPABLE, init.tlsAtStart?.allowStop === true);
-    this.#setSeldom('route', init.route);
-    this.#setSeldom('service', init.service);
-    this.#setSeldom('resolver', init.resolver);
-    this.#setSeldom('delegate', init.delegate);
-    this.#setFlag(PROGRESS_WANTED, typeof init.delegate?.didUpdateProgress === 'function');
-    this.#setFlag(BETTER_ROUTE_WANTED, typeof init.delegate?.betterRouteDiscovered === 'function');
+    this.givenHost = init.host;
+    this.givenPort = init.port;
+    this.configuration = init.configuration;
+    this.setSeldom('tlsAtStart', init.tlsAtStart);
+    this.setFlag(SECURED, init.tlsAtStart !== null);
+    this.setFlag(STOPPABLE, init.tlsAtStart?.allowStop === true);
+    this.setSeldom('route', init.route);
+    this.setSeldom('service', init.service);
+    this.setSeldom('resolver', init.resolver);
+    this.setSeldom('delegate', init.delegate);
+    this.setFlag(PROGRESS_WANTED, typeof init.delegate?.didUpdateProgress === 'function');
+    this.setFlag(BETTER_ROUTE_WANTED, typeof init.delegate?.betterRouteDiscovered === 'function');
     const signal = init.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
         queueMicrotask(() => this.cancel(signal.reason));
       } else {
         const onAbort = (): void => this.cancel(signal.reason);
-        this.#setSeldom('signal', signal);
-        this.#setSeldom('onSignalAbort', onAbort);
+        this.setSeldom('signal', signal);
+        this.setSeldom('onSignalAbort', onAbort);
         signal.addEventListener('abort', onAbort, { once: true });
       }
     }
@@ -414,85 +299,85 @@ export class TaskMachine extends TaskEventTarget {
   // ---- Public state -------------------------------------------------------------------------
 
   get state(): StreamTaskState {
-    return this.#state();
+    return this.stateName();
   }
 
   get error(): StreamTaskError | null {
-    return this.#error;
+    return this.failure;
   }
 
   get countOfBytesSent(): number {
-    return this.#countOfBytesSent;
+    return this.bytesSent;
   }
 
   get countOfBytesReceived(): number {
-    return this.#countOfBytesReceived;
+    return this.bytesReceived;
   }
 
   get bufferedAmount(): number {
-    return this.#buffer.length;
+    return this.buffer.length;
   }
 
   get host(): string {
-    return this.#target().host;
+    return this.target().host;
   }
 
   get port(): number {
-    return this.#target().port;
+    return this.target().port;
   }
 
   get service(): ServiceDescriptor | null {
-    return this.#rare().service;
+    return this.rare().service;
   }
 
   /** Where the connection goes now: the SRV target being tried, or host and port. */
-  #target(): ServiceTarget {
-    return this.#rare().targets?.[this.#rare().targetIndex] ?? { host: this.#host, port: this.#port };
+  target(): ServiceTarget {
+    return this.rare().targets?.[this.rare().targetIndex] ?? { host: this.givenHost, port: this.givenPort };
   }
 
   get opened(): Promise<ConnectionInfo> {
-    this.#setFlag(OPENED_UNASKED, false);
-    const slot = this.#opened instanceof Promise ? this.#opened : this.#decideOpened(this.#opened ?? new Deferred());
-    this.#opened = slot;
+    this.setFlag(OPENED_UNASKED, false);
+    const slot = this.openedSlot instanceof Promise ? this.openedSlot : this.decideOpened(this.openedSlot ?? new Deferred());
+    this.openedSlot = slot;
     return slot instanceof Promise ? slot : slot.promise;
   }
 
   get closed(): Promise<void> {
-    const closed = this.#rare().closed;
-    const slot = closed instanceof Promise ? closed : this.#decideClosed(closed ?? new Deferred());
-    this.#setSeldom('closed', slot);
+    const closed = this.rare().closed;
+    const slot = closed instanceof Promise ? closed : this.decideClosed(closed ?? new Deferred());
+    this.setSeldom('closed', slot);
     return slot instanceof Promise ? slot : slot.promise;
   }
 
   /** Settles `opened` if the task's state decides it; once settled, only the promise is kept. */
-  #decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
-    if (this.#has(OPENED)) opened.resolve(this.#openedInfo());
-    else if (this.#error !== null) opened.reject(this.#error);
-    else if (this.#inState(COMPLETED)) opened.reject(invalidStateError(this.#context('connect'), 'the task completed before it connected'));
+  decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
+    if (this.has(OPENED)) opened.resolve(this.openedInfo());
+    else if (this.failure !== null) opened.reject(this.failure);
+    else if (this.inState(COMPLETED)) opened.reject(invalidStateError(this.context('connect'), 'the task completed before it connected'));
     return opened.settled ? opened.promise : opened;
   }
 
-  #decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
-    if (!this.#inState(COMPLETED)) return closed;
-    if (this.#error !== null) closed.reject(this.#error);
+  decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
+    if (!this.inState(COMPLETED)) return closed;
+    if (this.failure !== null) closed.reject(this.failure);
     else closed.resolve();
     return closed.promise;
   }
 
   /** The task's state changed in a way that may decide `opened` or `closed`: settle them if asked. */
-  #decideResults(): void {
-    if (this.#opened instanceof Deferred) {
-      const opened = this.#decideOpened(this.#opened);
-      this.#opened = opened instanceof Promise && this.#has(OPENED_UNASKED) ? null : opened;
+  decideResults(): void {
+    if (this.openedSlot instanceof Deferred) {
+      const opened = this.decideOpened(this.openedSlot);
+      this.openedSlot = opened instanceof Promise && this.has(OPENED_UNASKED) ? null : opened;
     }
-    const closed = this.#rare().closed;
-    if (closed instanceof Deferred) this.#setSeldom('closed', this.#decideClosed(closed));
+    const closed = this.rare().closed;
+    if (closed instanceof Deferred) this.setSeldom('closed', this.decideClosed(closed));
   }
 
   /** What `opened` resolves with, made when asked from the timeline's address fields. */
-  #openedInfo(): ConnectionInfo {
-    const info = connectionInfo(this.#timeline())!;
-    const tls = this.#rare().openedTls;
+  openedInfo(): ConnectionInfo {
+    const info = connectionInfo(this.timeline())!;
+    const tls = this.rare().openedTls;
     if (tls !== null) info.tls = tls;
     return info;
   }
@@ -502,116 +387,100 @@ export class TaskMachine extends TaskEventTarget {
    * has (a task from connect() would otherwise carry a resolved promise and its ConnectionInfo
    * for life), unless `opened` is asked for too.
    */
-  #whenOpened(): Promise<unknown> {
-    if (this.#opened !== null) return this.opened;
-    const opened = this.#decideOpened(new Deferred());
+  whenOpened(): Promise<unknown> {
+    if (this.openedSlot !== null) return this.opened;
+    const opened = this.decideOpened(new Deferred());
     if (opened instanceof Promise) return opened;
-    this.#opened = opened;
-    this.#setFlag(OPENED_UNASKED, true);
+    this.openedSlot = opened;
+    this.setFlag(OPENED_UNASKED, true);
     return opened.promise;
   }
 
   static {
-    whenOpened = (task) => (task as unknown as TaskMachine).#whenOpened();
+    whenOpened = (task) => (task as unknown as TaskMachine).whenOpened();
   }
 
+
+
   /**
-   * A session's live tasks, oldest first: a list threaded through the tasks themselves, so that
-   * a task costs its session two fields rather than an entry in a Set (measured: about 35 bytes
-   * per task at 10,000).
+   * What `console.log(task)` shows: the public state, not the machine's fields (which are plain
+   * properties, hidden from the published types only).
    */
-  static readonly #List = class TaskList implements LiveList {
-    #head: TaskMachine | null = null;
-    #tail: TaskMachine | null = null;
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    return `StreamTask ${inspect(this.toJSON(), { ...options, depth: depth < 0 ? null : depth })}`;
+  }
 
-    add(task: TaskMachine): void {
-      task.#list = this;
-      task.#previousInList = this.#tail;
-      if (this.#tail === null) this.#head = task;
-      else this.#tail.#nextInList = task;
-      this.#tail = task;
-    }
-
-    remove(task: TaskMachine): void {
-      if (task.#list !== this) return;
-      const previous = task.#previousInList;
-      const next = task.#nextInList;
-      if (previous === null) this.#head = next;
-      else previous.#nextInList = next;
-      if (next === null) this.#tail = previous;
-      else next.#previousInList = previous;
-      task.#list = task.#previousInList = task.#nextInList = null;
-    }
-
-    toArray(): StreamTask[] {
-      const out: StreamTask[] = [];
-      for (let task = this.#head; task !== null; task = task.#nextInList) out.push(task.#api());
-      return out;
-    }
-  };
-
-  static {
-    newTaskList = () => new TaskMachine.#List();
+  /** What `JSON.stringify(task)` gives: the public state (the machine's fields hold sockets). */
+  toJSON(): { taskIdentifier: number; state: StreamTaskState; host: string; port: number; bytesSent: number; bytesReceived: number; error: string | null } {
+    return {
+      taskIdentifier: this.taskIdentifier,
+      state: this.state,
+      host: this.host,
+      port: this.port,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      error: this.failure?.code ?? null,
+    };
   }
 
   get metrics(): TaskMetrics {
-    const seldom = this.#rare();
-    return snapshotMetrics(this.#timeline(), seldom.secureTimeline, this.#countOfBytesSent, this.#countOfBytesReceived, seldom.route?.via != null);
+    const seldom = this.rare();
+    return snapshotMetrics(this.timeline(), seldom.secureTimeline, this.bytesSent, this.bytesReceived, seldom.route?.via != null);
   }
 
-  #timeline(): Timeline {
+  timeline(): Timeline {
     return {
-      fetchStartDate: this.#fetchStartDate,
-      domainLookupEndDate: this.#domainLookupEndDate,
-      connectEndDate: this.#connectEndDate,
-      local: this.#local,
-      remoteAddress: this.#remoteAddress,
-      remotePort: this.#remotePort,
+      fetchStartDate: this.fetchStartDate,
+      domainLookupEndDate: this.domainLookupEndDate,
+      connectEndDate: this.connectEndDate,
+      local: this.local,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
     };
   }
 
   // ---- Life -----------------------------------------------------------------------------------
 
   resume(): void {
-    if (!this.#inState(SUSPENDED)) return;
-    this.#setState('running');
-    if (!this.#has(STARTED)) {
-      this.#setFlag(STARTED, true);
-      this.#start();
+    if (!this.inState(SUSPENDED)) return;
+    this.setState('running');
+    if (!this.has(STARTED)) {
+      this.setFlag(STARTED, true);
+      this.start();
     } else {
-      this.#updateFlow();
+      this.updateFlow();
     }
   }
 
   suspend(): void {
-    if (!this.#inState(RUNNING)) return;
-    this.#setState('suspended');
-    this.#updateFlow();
+    if (!this.inState(RUNNING)) return;
+    this.setState('suspended');
+    this.updateFlow();
   }
 
   cancel(reason?: unknown): void {
-    this.#cancel(reason, false);
+    this.cancelWith(reason, false);
   }
 
   /** Cancels; `reset` sends RST instead of FIN (a captured writable's abort()). */
-  #cancel(reason: unknown, reset: boolean): void {
-    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
-    const error = cancelledError(this.#context('task'), reason);
-    this.#error = error;
-    this.#setFlag(FINISHING, true);
-    this.#setState('canceling');
-    this.#buffer.clear();
-    for (const op of [...this.#sides.toArray(), ...this.#writeLane.toArray()]) op.interrupt(error);
-    this.#sides.clear();
-    this.#writeLane.clear();
-    this.#decideResults();
-    this.#wakeReader();
-    if (reset && this.#socket !== null && !this.#socket.destroyed) this.#socket.resetAndDestroy();
-    this.#teardown();
+  cancelWith(reason: unknown, reset: boolean): void {
+    if (this.has(FINISHING) || this.inState(COMPLETED)) return;
+    const error = cancelledError(this.context('task'), reason);
+    this.failure = error;
+    this.setFlag(FINISHING, true);
+    this.setState('canceling');
+    this.buffer.clear();
+    for (const op of [...this.sides.toArray(), ...this.writeLane.toArray()]) op.interrupt(error);
+    this.sides.clear();
+    this.writeLane.clear();
+    this.decideResults();
+    this.wakeReader();
+    if (reset && this.socket !== null && !this.socket.destroyed) this.socket.resetAndDestroy();
+    this.teardown();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#inState(COMPLETED)) this.cancel();
+    if (!this.inState(COMPLETED)) this.cancel();
     await this.closed.catch(() => {});
   }
 
@@ -628,18 +497,18 @@ export class TaskMachine extends TaskEventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new DataRead('readData', this.#sides, timeout, signal, minLength, maxLength));
+    return this.submitRead(new DataRead('readData', this.sides, timeout, signal, minLength, maxLength));
   }
 
   readExactly(count: number, options?: OperationOptions): Promise<Uint8Array> {
     let timeout: number, signal: AbortSignalLike | undefined;
     try {
       integerArgument('count', count, 0, 0, MAX_BYTES);
-      ({ timeout, signal } = this.#operationOptions(options));
+      ({ timeout, signal } = this.operationOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#submitRead(new ExactRead('readExactly', this.#sides, timeout, signal, count));
+    return this.submitRead(new ExactRead('readExactly', this.sides, timeout, signal, count));
   }
 
   readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
@@ -649,18 +518,18 @@ export class TaskMachine extends TaskEventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#delimitedRead('readUntil', bytes, options, 'reject', false) as Promise<Uint8Array>;
+    return this.delimitedRead('readUntil', bytes, options, 'reject', false) as Promise<Uint8Array>;
   }
 
   readLine(options?: DelimitedReadOptions): Promise<string | null> {
-    return this.#delimitedRead('readLine', LINE_FEED, options, 'rest', true) as Promise<string | null>;
+    return this.delimitedRead('readLine', LINE_FEED, options, 'rest', true) as Promise<string | null>;
   }
 
   lines(options?: DelimitedReadOptions): AsyncIterableIterator<string> {
     let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
     let invalid: unknown = null;
     try {
-      if (options !== undefined) ({ maxLength, timeout, signal } = this.#delimitedOptions(LINE_FEED, options));
+      if (options !== undefined) ({ maxLength, timeout, signal } = this.delimitedOptions(LINE_FEED, options));
     } catch (error) {
       // Like every operation, bad input rejects (the first step) rather than throwing.
       invalid = error;
@@ -674,9 +543,9 @@ export class TaskMachine extends TaskEventTarget {
     return readIterator<string>(invalid, () => {
       if (ended) return Promise.resolve(lineResult(null));
       // A line already buffered is one resolved promise: no read object, no lane.
-      const end = this.#bufferedEnd(LINE_FEED, maxLength, signal);
-      if (end >= 0) return Promise.resolve({ value: this.#takeBuffered(end, true) as string, done: false });
-      return this.#submitRead(new DelimitedRead('readLine', this.#sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
+      const end = this.bufferedEnd(LINE_FEED, maxLength, signal);
+      if (end >= 0) return Promise.resolve({ value: this.takeBuffered(end, true) as string, done: false });
+      return this.submitRead(new DelimitedRead('readLine', this.sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
     });
   }
 
@@ -693,7 +562,7 @@ export class TaskMachine extends TaskEventTarget {
       invalid = error;
     }
     // Each step is one read resolving to the iterator result itself.
-    return readIterator<Uint8Array>(invalid, () => this.#submitRead(new ChunkRead(this.#sides, timeout, signal, maxLength)));
+    return readIterator<Uint8Array>(invalid, () => this.submitRead(new ChunkRead(this.sides, timeout, signal, maxLength)));
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
@@ -701,7 +570,7 @@ export class TaskMachine extends TaskEventTarget {
   }
 
   /** readUntil and readLine, the delimiter checked: at once from the buffer if it can, else on the read lane. */
-  #delimitedRead(
+  delimitedRead(
     operation: string,
     bytes: Uint8Array,
     options: DelimitedReadOptions | undefined,
@@ -710,19 +579,19 @@ export class TaskMachine extends TaskEventTarget {
   ): Promise<Uint8Array | string | null> {
     let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
     try {
-      if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.#delimitedOptions(bytes, options));
+      if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.delimitedOptions(bytes, options));
     } catch (error) {
       return Promise.reject(error);
     }
-    const end = this.#bufferedEnd(bytes, maxLength, signal);
-    if (end >= 0) return Promise.resolve(this.#takeBuffered(end, asLine));
-    return this.#submitRead(new DelimitedRead(operation, this.#sides, timeout, signal, bytes, maxLength, atEOF, asLine));
+    const end = this.bufferedEnd(bytes, maxLength, signal);
+    if (end >= 0) return Promise.resolve(this.takeBuffered(end, asLine));
+    return this.submitRead(new DelimitedRead(operation, this.sides, timeout, signal, bytes, maxLength, atEOF, asLine));
   }
 
-  #delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {
+  delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {
     const given = optionsArgument<DelimitedReadOptions>('options', options);
     const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, delimiter.length, MAX_BYTES);
-    return { maxLength, ...this.#operationOptions(given) };
+    return { maxLength, ...this.operationOptions(given) };
   }
 
   /**
@@ -730,40 +599,40 @@ export class TaskMachine extends TaskEventTarget {
    * lane is idle, so it would run at once and find the same bytes), or -1. Anything else (a
    * waiting read ahead of it, no delimiter yet, an aborted signal, a capture) takes the lane.
    */
-  #bufferedEnd(delimiter: Uint8Array, maxLength: number, signal: AbortSignalLike | undefined): number {
-    if (!this.#sides.idle || this.#has(CAPTURED | READ_CLOSING) || this.#error?.code === 'cancelled' || signal?.aborted === true) return -1;
-    const at = this.#buffer.indexOf(delimiter, 0, maxLength);
+  bufferedEnd(delimiter: Uint8Array, maxLength: number, signal: AbortSignalLike | undefined): number {
+    if (!this.sides.idle || this.has(CAPTURED | READ_CLOSING) || this.failure?.code === 'cancelled' || signal?.aborted === true) return -1;
+    const at = this.buffer.indexOf(delimiter, 0, maxLength);
     return at < 0 ? -1 : at + delimiter.length;
   }
 
-  /** Takes the `count` bytes #bufferedEnd found, as a line or as bytes. */
-  #takeBuffered(count: number, asLine: boolean): Uint8Array | string {
-    const buffer = this.#buffer;
+  /** Takes the `count` bytes bufferedEnd found, as a line or as bytes. */
+  takeBuffered(count: number, asLine: boolean): Uint8Array | string {
+    const buffer = this.buffer;
     const taken = asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
-    if (this.#has(EOF_RECEIVED) && buffer.length === 0) this.#deliveredEOF();
-    this.#sides.afterRead();
+    if (this.has(EOF_RECEIVED) && buffer.length === 0) this.deliveredEOF();
+    this.sides.afterRead();
     return taken;
   }
 
-  #operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
+  operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
     const given = optionsArgument<OperationOptions>('options', options);
     return { timeout: timeoutArgument('timeout', given.timeout), signal: signalArgument('signal', given.signal) };
   }
 
   closeRead(): Promise<void> {
-    const closing = this.#rare().closeReadPromise;
+    const closing = this.rare().closeReadPromise;
     if (closing !== null) return closing;
-    if (this.#error !== null) return this.#rejected(this.#error);
-    if (this.#has(CAPTURED)) return this.#rejected(this.#capturedError('closeRead'));
-    this.#setFlag(READ_CLOSING, true);
-    const op = this.#operation<void>('closeRead', 0, undefined, this.#writeLane);
-    this.#sides.submit(() => {
+    if (this.failure !== null) return this.rejected(this.failure);
+    if (this.has(CAPTURED)) return this.rejected(this.capturedError('closeRead'));
+    this.setFlag(READ_CLOSING, true);
+    const op = this.operation<void>('closeRead', 0, undefined, this.writeLane);
+    this.sides.submit(() => {
       if (op.settled) return true;
-      this.#closeReadSide();
+      this.closeReadSide();
       op.resolve();
       return true;
     });
-    this.#setSeldom('closeReadPromise', op.promise);
+    this.setSeldom('closeReadPromise', op.promise);
     return op.promise;
   }
 
@@ -779,11 +648,11 @@ export class TaskMachine extends TaskEventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    const refusal = this.#writeRefusal('write');
-    if (refusal !== null) return this.#rejected(refusal);
-    const write = this.#refusedIfCancelled(new WriteOp(this.#sides, timeout, signal, bytes));
+    const refusal = this.writeRefusal('write');
+    if (refusal !== null) return this.rejected(refusal);
+    const write = this.refusedIfCancelled(new WriteOp(this.sides, timeout, signal, bytes));
     if (write.settled) return write.promise;
-    this.#enqueueWrite(write);
+    this.enqueueWrite(write);
     write.watch();
     return write.promise;
   }
@@ -794,27 +663,27 @@ export class TaskMachine extends TaskEventTarget {
    * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
    * writes costs a system call per batch, not per write.
    */
-  #enqueueWrite(write: WriteOp): void {
+  enqueueWrite(write: WriteOp): void {
     const length = write.bytes.length;
-    const open = this.#openBatch;
+    const open = this.openBatch;
     if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
       open.writes.push(write);
       open.length += length;
       return;
     }
     const tick = currentTick();
-    if (open === null && this.#wroteInTick !== tick && this.#writeLane.idle) {
-      this.#wroteInTick = tick;
-      this.#writeLane.submit(write);
+    if (open === null && this.wroteInTick !== tick && this.writeLane.idle) {
+      this.wroteInTick = tick;
+      this.writeLane.submit(write);
       return;
     }
     const batch: WriteBatch = { writes: [write], length };
-    this.#openBatch = batch;
-    this.#writeLane.submit(() => {
+    this.openBatch = batch;
+    this.writeLane.submit(() => {
       const later = new Later();
       process.nextTick(() => {
-        if (this.#openBatch === batch) this.#openBatch = null;
-        const sent = this.#sendWrites(batch.writes, batch.length);
+        if (this.openBatch === batch) this.openBatch = null;
+        const sent = this.sendWrites(batch.writes, batch.length);
         if (sent === true) later.finish();
         else sent.onFinish(() => later.finish());
       });
@@ -827,50 +696,50 @@ export class TaskMachine extends TaskEventTarget {
    * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
    * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
    */
-  #sendWrites(writes: WriteOp[], length: number): true | Later {
+  sendWrites(writes: WriteOp[], length: number): true | Later {
     const live = writes.length === 1 ? (writes[0]!.settled ? [] : writes) : writes.filter((w) => !w.settled);
     if (live.length === 0) return true;
-    if (live.length === 1) return this.#sendOne(live[0]!);
-    if (this.#error !== null) {
-      for (const write of live) write.reject(this.#error);
+    if (live.length === 1) return this.sendOne(live[0]!);
+    if (this.failure !== null) {
+      for (const write of live) write.reject(this.failure);
       return true;
     }
     for (const write of live) write.committed = true;
-    const socket = this.#socket!;
-    const accepted = this.#socketWrite(socket, concatenate(live, live === writes ? length : undefined), live);
+    const socket = this.socket!;
+    const accepted = this.socketWrite(socket, concatenate(live, live === writes ? length : undefined), live);
     return accepted ? true : drained(socket);
   }
 
-  /** #sendWrites for one write: no array, no copy. */
-  #sendOne(write: WriteOp): true | Later {
+  /** sendWrites for one write: no array, no copy. */
+  sendOne(write: WriteOp): true | Later {
     if (write.settled) return true;
-    if (this.#error !== null) {
-      write.reject(this.#error);
+    if (this.failure !== null) {
+      write.reject(this.failure);
       return true;
     }
     write.committed = true;
-    const socket = this.#socket!;
-    return this.#socketWrite(socket, write.bytes, write) ? true : drained(socket);
+    const socket = this.socket!;
+    return this.socketWrite(socket, write.bytes, write) ? true : drained(socket);
   }
 
   closeWrite(): Promise<void> {
-    const closing = this.#rare().closeWritePromise;
+    const closing = this.rare().closeWritePromise;
     if (closing !== null) return closing;
-    const refusal = this.#writeRefusal('closeWrite');
-    if (refusal !== null) return this.#rejected(refusal);
-    this.#setFlag(WRITE_CLOSING, true);
-    const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
-    this.#openBatch = null;
-    this.#writeLane.submit(() => {
+    const refusal = this.writeRefusal('closeWrite');
+    if (refusal !== null) return this.rejected(refusal);
+    this.setFlag(WRITE_CLOSING, true);
+    const op = this.operation<void>('closeWrite', 0, undefined, this.writeLane);
+    this.openBatch = null;
+    this.writeLane.submit(() => {
       if (op.settled) return true;
-      if (this.#error !== null) {
-        op.reject(this.#error);
+      if (this.failure !== null) {
+        op.reject(this.failure);
         return true;
       }
-      this.#endWrite(op);
+      this.endWrite(op);
       return true;
     });
-    this.#setSeldom('closeWritePromise', op.promise);
+    this.setSeldom('closeWritePromise', op.promise);
     return op.promise;
   }
 
@@ -879,52 +748,52 @@ export class TaskMachine extends TaskEventTarget {
   startSecureConnection(tls?: TLSOptions): Promise<SecureConnectionInfo> {
     let settings: TLSOptions;
     try {
-      settings = resolveTLSOptions('tls', tls, this.#configuration.tls);
+      settings = resolveTLSOptions('tls', tls, this.configuration.tls);
     } catch (error) {
       return Promise.reject(error);
     }
-    const refusal = this.#writeRefusal('startSecureConnection');
-    if (refusal !== null) return this.#rejected(refusal);
-    if (this.#has(READ_CLOSING)) return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the read side was closed by closeRead()'));
-    if (this.#has(SECURED)) {
-      return this.#rejected(invalidStateError(this.#context('startSecureConnection'), 'the connection is already secure'));
+    const refusal = this.writeRefusal('startSecureConnection');
+    if (refusal !== null) return this.rejected(refusal);
+    if (this.has(READ_CLOSING)) return this.rejected(invalidStateError(this.context('startSecureConnection'), 'the read side was closed by closeRead()'));
+    if (this.has(SECURED)) {
+      return this.rejected(invalidStateError(this.context('startSecureConnection'), 'the connection is already secure'));
     }
-    this.#setFlag(SECURED, true);
-    this.#setFlag(STOPPABLE, settings.allowStop === true);
-    const op = this.#operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.#writeLane);
-    this.#afterEnqueued(op, async () => {
-      op.resolve(await this.#upgrade(settings, this.#configuration.timeoutIntervalForRequest));
+    this.setFlag(SECURED, true);
+    this.setFlag(STOPPABLE, settings.allowStop === true);
+    const op = this.operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.writeLane);
+    this.afterEnqueued(op, async () => {
+      op.resolve(await this.upgrade(settings, this.configuration.timeoutIntervalForRequest));
     });
     return op.promise;
   }
 
   stopSecureConnection(): Promise<void> {
-    const refusal = this.#writeRefusal('stopSecureConnection');
-    if (refusal !== null) return this.#rejected(refusal);
-    const context = this.#context('stopSecureConnection');
-    if (!this.#has(SECURED)) return this.#rejected(invalidStateError(context, 'the connection is not secure'));
-    if (!this.#has(STOPPABLE)) {
-      return this.#rejected(invalidStateError(context,
+    const refusal = this.writeRefusal('stopSecureConnection');
+    if (refusal !== null) return this.rejected(refusal);
+    const context = this.context('stopSecureConnection');
+    if (!this.has(SECURED)) return this.rejected(invalidStateError(context, 'the connection is not secure'));
+    if (!this.has(STOPPABLE)) {
+      return this.rejected(invalidStateError(context,
         "the secure connection was made without allowStop: true, and Node's native TLS path cannot hand the connection back to plaintext (docs/tls.md)"));
     }
-    this.#setFlag(SECURED, false);
-    this.#setFlag(STOPPABLE, false);
-    const op = this.#operation<void>('stopSecureConnection', 0, undefined, this.#writeLane);
-    this.#afterEnqueued(op, async () => {
-      await this.#downgrade(this.#configuration.timeoutIntervalForRequest, op.promise);
+    this.setFlag(SECURED, false);
+    this.setFlag(STOPPABLE, false);
+    const op = this.operation<void>('stopSecureConnection', 0, undefined, this.writeLane);
+    this.afterEnqueued(op, async () => {
+      await this.downgrade(this.configuration.timeoutIntervalForRequest, op.promise);
       op.resolve();
     });
     return op.promise;
   }
 
   /** Exchanges close_notify, then makes the TCP socket the task's again; on failure the task fails. */
-  async #downgrade(timeout: number, stop: Promise<void>): Promise<void> {
-    const context = this.#context('stopSecureConnection');
-    const secureSocket = this.#socket as tls.TLSSocket;
-    const plain = this.#rare().plainSocket!;
-    const feed = this.#rare().recordFeed!;
+  async downgrade(timeout: number, stop: Promise<void>): Promise<void> {
+    const context = this.context('stopSecureConnection');
+    const secureSocket = this.socket as tls.TLSSocket;
+    const plain = this.rare().plainSocket!;
+    const feed = this.rare().recordFeed!;
     // From here the TLS socket's end and close are the secure stream's, not the connection's.
-    this.#socket = plain;
+    this.socket = plain;
     const answered = feed.closeNotify();
     const sent = new Promise<void>((resolve) => {
       if (secureSocket.writableFinished) resolve();
@@ -932,15 +801,15 @@ export class TaskMachine extends TaskEventTarget {
     });
     secureSocket.end();
     // The close_notify lies behind whatever the peer sent before it: read on to reach it.
-    this.#setFlag(STOPPING_TLS, true);
-    this.#setFlag(READING, !secureSocket.isPaused());
-    this.#updateFlowOf(secureSocket);
+    this.setFlag(STOPPING_TLS, true);
+    this.setFlag(READING, !secureSocket.isPaused());
+    this.updateFlowOf(secureSocket);
     let timer: NodeJS.Timeout | undefined;
     try {
       const limit = timeout > 0
         ? new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(timedOutError(context, timeout,
-            `the peer's close_notify did not come (${this.#buffer.length} bytes before it are buffered, unread)`)), timeout);
+            `the peer's close_notify did not come (${this.buffer.length} bytes before it are buffered, unread)`)), timeout);
         })
         : null;
       const exchanged = Promise.all([answered, sent]);
@@ -951,85 +820,85 @@ export class TaskMachine extends TaskEventTarget {
       secureSocket.destroy();
       const failure = error instanceof StreamTaskError ? error
         : streamTaskError('secureConnectionFailed', context, `the secure connection could not be stopped: ${(error as Error).message}`, { cause: error });
-      this.#fail(failure);
+      this.fail(failure);
       throw failure;
     } finally {
       clearTimeout(timer);
-      this.#setFlag(STOPPING_TLS, false);
+      this.setFlag(STOPPING_TLS, false);
     }
     // Bytes TLS decrypted before the peer's close_notify and not yet taken come first ('data' takes them)…
     while (secureSocket.read() !== null);
     // …then the plaintext that arrived behind it.
     const behind = feed.detach();
-    this.#setSeldom('recordFeed', null);
-    this.#setSeldom('plainSocket', null);
+    this.setSeldom('recordFeed', null);
+    this.setSeldom('plainSocket', null);
     secureSocket.destroy();
-    if (this.#has(EOF_RECEIVED) && !feed.plainEnded) {
+    if (this.has(EOF_RECEIVED) && !feed.plainEnded) {
       // The end of stream reads saw was the secure stream's (the peer's close_notify came first);
       // the connection goes on.
-      this.#setFlag(EOF_RECEIVED, false);
-      this.#setFlag(EOF_DELIVERED, false);
-      this.#setFlag(READ_CLOSED_ANNOUNCED, false);
+      this.setFlag(EOF_RECEIVED, false);
+      this.setFlag(EOF_DELIVERED, false);
+      this.setFlag(READ_CLOSED_ANNOUNCED, false);
     }
-    for (const chunk of behind) this.#onBytes(chunk);
-    if (feed.plainEnded) this.#onEnd();
-    this.#setFlag(READING, !plain.isPaused());
-    this.#updateFlow();
+    for (const chunk of behind) this.onBytes(chunk);
+    if (feed.plainEnded) this.onEnd();
+    this.setFlag(READING, !plain.isPaused());
+    this.updateFlow();
   }
 
   /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
-  async #upgrade(settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
-    const context = this.#context('startSecureConnection');
-    const plain = this.#socket!;
-    const unread = this.#buffer.length;
-    if (unread > 0 || this.#has(EOF_RECEIVED)) {
-      if (this.#has(EOF_RECEIVED)) {
+  async upgrade(settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
+    const context = this.context('startSecureConnection');
+    const plain = this.socket!;
+    const unread = this.buffer.length;
+    if (unread > 0 || this.has(EOF_RECEIVED)) {
+      if (this.has(EOF_RECEIVED)) {
         const error = streamTaskError('secureConnectionFailed', context, 'the peer closed its side before the TLS upgrade');
-        this.#fail(error);
+        this.fail(error);
         throw error;
       }
       if (settings.discardUnreadPlaintext === true) {
-        this.#buffer.clear();
+        this.buffer.clear();
       } else {
         const error = streamTaskError('secureConnectionFailed', context,
           `${unread} bytes of plaintext arrived before the TLS upgrade and were not read; they could be ` +
           'an injected command (STARTTLS injection), so the upgrade is refused. Read the go-ahead reply ' +
           'completely first, or pass discardUnreadPlaintext: true');
-        this.#fail(error);
+        this.fail(error);
         throw error;
       }
     }
-    this.#setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
+    this.setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
     // The TLS engine must read the handshake even if our buffer had paused the socket.
-    this.#setFlag(READING, true);
+    this.setFlag(READING, true);
     const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
-    this.#setSeldom('recordFeed', feed);
+    this.setSeldom('recordFeed', feed);
     plain.resume();
     try {
       // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
       // there is no delegation, so a `.local` service's names the host that answered.
-      const service = this.#rare().service;
-      const host = service !== null && isMulticastDomain(service.domain) ? this.#target().host : this.#host;
+      const service = this.rare().service;
+      const host = service !== null && isMulticastDomain(service.domain) ? this.target().host : this.givenHost;
       const { socket, info } = await secure({ socket: feed ?? plain, host, tls: settings, timeout, context });
-      if (this.#has(FINISHING)) {
+      if (this.has(FINISHING)) {
         socket.destroy();
-        throw this.#error ?? streamTaskError('cancelled', context, 'cancelled');
+        throw this.failure ?? streamTaskError('cancelled', context, 'cancelled');
       }
-      this.#setSeldom('plainSocket', plain);
-      this.#socket = socket;
-      this.#wire(socket);
-      socket.on('data', TaskMachine.#onSecureData);
-      this.#setFlag(SECURED, true);
-      const timeline = this.#rare().secureTimeline!;
+      this.setSeldom('plainSocket', plain);
+      this.socket = socket;
+      this.wire(socket);
+      socket.on('data', TaskMachine.onSecureData);
+      this.setFlag(SECURED, true);
+      const timeline = this.rare().secureTimeline!;
       timeline.endDate = metricsTime();
       timeline.protocol = info.protocol;
       timeline.cipher = info.cipher;
-      this.#updateFlow();
+      this.updateFlow();
       if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
-      this.#callDelegate('didSecureConnection', info);
+      this.callDelegate('didSecureConnection', info);
       return info;
     } catch (error) {
-      this.#fail(error as StreamTaskError);
+      this.fail(error as StreamTaskError);
       throw error;
     }
   }
@@ -1037,16 +906,16 @@ export class TaskMachine extends TaskEventTarget {
   // ---- Streams --------------------------------------------------------------------------------
 
   captureStreams(): Promise<CapturedStreams> {
-    if (this.#error !== null) return this.#rejected(this.#error);
-    if (this.#has(CAPTURED)) return this.#rejected(this.#capturedError('captureStreams'));
-    this.#setFlag(CAPTURED, true);
-    const op = this.#operation<CapturedStreams>('captureStreams', 0, undefined, this.#writeLane);
-    this.#afterEnqueued(op, () => {
-      if (!this.#has(SECURED) && this.#socket !== null) exclusiveChunks(this.#socket);
-      const streams = createCapturedStreams(this.#capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
+    if (this.failure !== null) return this.rejected(this.failure);
+    if (this.has(CAPTURED)) return this.rejected(this.capturedError('captureStreams'));
+    this.setFlag(CAPTURED, true);
+    const op = this.operation<CapturedStreams>('captureStreams', 0, undefined, this.writeLane);
+    this.afterEnqueued(op, () => {
+      if (!this.has(SECURED) && this.socket !== null) exclusiveChunks(this.socket);
+      const streams = createCapturedStreams(this.capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
       op.resolve(streams);
       if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskStreamsEvent(streams));
-      this.#callDelegate('didBecomeStreams', streams);
+      this.callDelegate('didBecomeStreams', streams);
     });
     return op.promise;
   }
@@ -1055,7 +924,7 @@ export class TaskMachine extends TaskEventTarget {
    * Runs `action` once every operation enqueued before on both lanes has finished; both lanes
    * wait until it has run. (Apple's "completes any enqueued reads and writes, then …".)
    */
-  #afterEnqueued(op: Pick<Operation<unknown>, 'settled' | 'onInterrupt' | 'reject'>, action: () => void | Promise<void>): void {
+  afterEnqueued(op: Pick<Operation<unknown>, 'settled' | 'onInterrupt' | 'reject'>, action: () => void | Promise<void>): void {
     let arrived = 0;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -1065,8 +934,8 @@ export class TaskMachine extends TaskEventTarget {
         release();
         return released;
       }
-      if (this.#error !== null) {
-        op.reject(this.#error);
+      if (this.failure !== null) {
+        op.reject(this.failure);
         release();
         return released;
       }
@@ -1077,18 +946,18 @@ export class TaskMachine extends TaskEventTarget {
       return released;
     };
     op.onInterrupt = () => release();
-    this.#sides.submit(arrive);
+    this.sides.submit(arrive);
     // Writes after this wait for it: none may join a batch sent before it.
-    this.#openBatch = null;
-    this.#writeLane.submit(arrive);
+    this.openBatch = null;
+    this.writeLane.submit(arrive);
   }
 
   /** What the captured streams need of the task. */
-  #capturePort(): CapturePort {
-    const state = this.#sides;
+  capturePort(): CapturePort {
+    const state = this.sides;
     const task = this;
     return {
-      buffer: this.#buffer,
+      buffer: this.buffer,
       get eofReceived() {
         return state.eofReceived;
       },
@@ -1096,15 +965,15 @@ export class TaskMachine extends TaskEventTarget {
         return state.error;
       },
       get readClosed() {
-        return task.#has(READ_CLOSED);
+        return task.has(READ_CLOSED);
       },
       waitForBytes: () => new Promise<void>((resolve) => {
-        const ready = (): boolean => this.#buffer.length > 0 || this.#has(EOF_RECEIVED) || this.#error !== null || this.#has(READ_CLOSED);
+        const ready = (): boolean => this.buffer.length > 0 || this.has(EOF_RECEIVED) || this.failure !== null || this.has(READ_CLOSED);
         if (ready()) {
           resolve();
           return;
         }
-        this.#reader = {
+        this.reader = {
           attempt: () => {
             if (!ready()) return false;
             resolve();
@@ -1113,189 +982,189 @@ export class TaskMachine extends TaskEventTarget {
           need: 1,
           done: () => {},
         };
-        this.#updateFlow();
+        this.updateFlow();
       }),
-      afterRead: () => this.#updateFlow(),
-      deliveredEOF: () => this.#deliveredEOF(),
-      closeRead: () => this.#closeReadSide(),
+      afterRead: () => this.updateFlow(),
+      deliveredEOF: () => this.deliveredEOF(),
+      closeRead: () => this.closeReadSide(),
       readDirectly: (take) => {
-        const socket = this.#socket;
-        if (this.#has(SECURED) || socket === null) return;
+        const socket = this.socket;
+        if (this.has(SECURED) || socket === null) return;
         readDirectly(socket, take === null ? null : (source, count) => {
-          if (this.#has(READ_CLOSED) || this.#rare().recordFeed !== null) return 0;
+          if (this.has(READ_CLOSED) || this.rare().recordFeed !== null) return 0;
           const taken = take(source, count);
           if (taken > 0) {
-            this.#countOfBytesReceived += taken;
-            if (this.#has(PROGRESS_WANTED)) this.#noteProgress();
+            this.bytesReceived += taken;
+            if (this.has(PROGRESS_WANTED)) this.noteProgress();
           }
           return taken;
         });
       },
       write: (bytes) => {
-        if (this.#error !== null) return Promise.reject(this.#error);
-        if (this.#has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.#context('write'), 'the writable was closed'));
-        const socket = this.#socket!;
+        if (this.failure !== null) return Promise.reject(this.failure);
+        if (this.has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.context('write'), 'the writable was closed'));
+        const socket = this.socket!;
         const length = bytes.length;
-        if (TaskMachine.#mayWriteAtOnce(socket, length)) {
+        if (TaskMachine.mayWriteAtOnce(socket, length)) {
           // Taken at once: no operation, and no promise for the stream to wait on.
           socket.write(bytes);
-          if (TaskMachine.#tookAll(socket)) {
-            this.#sent(length);
+          if (TaskMachine.tookAll(socket)) {
+            this.sent(length);
             return undefined;
           }
-          const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
-          socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, op, error));
+          const op = this.operation<void>('write', 0, undefined, this.writeLane);
+          socket.write(NO_BYTES, (error) => this.afterWrite(socket, length, op, error));
           return op.promise;
         }
-        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
-        this.#socketWrite(socket, bytes, op);
+        const op = this.operation<void>('write', 0, undefined, this.writeLane);
+        this.socketWrite(socket, bytes, op);
         return op.promise;
       },
       closeWrite: () => {
-        const op = this.#operation<void>('closeWrite', 0, undefined, this.#writeLane);
-        if (this.#error !== null) op.reject(this.#error);
-        else this.#endWrite(op);
+        const op = this.operation<void>('closeWrite', 0, undefined, this.writeLane);
+        if (this.failure !== null) op.reject(this.failure);
+        else this.endWrite(op);
         return op.promise;
       },
-      abort: (reason) => this.#cancel(reason, true),
+      abort: (reason) => this.cancelWith(reason, true),
     };
   }
 
   /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
-  #socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
+  socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
     const length = bytes.length;
-    if (TaskMachine.#mayWriteAtOnce(socket, length)) {
+    if (TaskMachine.mayWriteAtOnce(socket, length)) {
       const accepted = socket.write(bytes);
-      if (TaskMachine.#tookAll(socket)) this.#wrote(length, ops);
-      else socket.write(NO_BYTES, (error) => this.#afterWrite(socket, length, ops, error));
+      if (TaskMachine.tookAll(socket)) this.wrote(length, ops);
+      else socket.write(NO_BYTES, (error) => this.afterWrite(socket, length, ops, error));
       return accepted;
     }
-    return socket.write(bytes, (error) => this.#afterWrite(socket, length, ops, error));
+    return socket.write(bytes, (error) => this.afterWrite(socket, length, ops, error));
   }
 
   /**
    * Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
    * and written without a callback it costs Node no nextTick afterwards. If bytes are still
-   * queued after all (the kernel's buffer was full) or the socket failed (#tookAll), an empty
+   * queued after all (the kernel's buffer was full) or the socket failed (tookAll), an empty
    * write with the callback follows it: Node completes a socket's writes in order. (Not for TLS:
    * Node completes every TLS write later, so the empty write would always be needed.)
    */
-  static #mayWriteAtOnce(socket: net.Socket, length: number): boolean {
+  static mayWriteAtOnce(socket: net.Socket, length: number): boolean {
     return length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true;
   }
 
-  /** After a write #mayWriteAtOnce allowed: whether the kernel took it all (a write that failed at once leaves nothing queued too, but marks the socket errored). */
-  static #tookAll(socket: net.Socket): boolean {
+  /** After a write mayWriteAtOnce allowed: whether the kernel took it all (a write that failed at once leaves nothing queued too, but marks the socket errored). */
+  static tookAll(socket: net.Socket): boolean {
     return socket.writableLength === 0 && socket.errored === null && !socket.destroyed;
   }
 
   /** A socket write finished: its operations resolve, or reject with the socket's error. */
-  #afterWrite(socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
+  afterWrite(socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
     if (!error) {
-      this.#wrote(length, ops);
+      this.wrote(length, ops);
       return;
     }
     // The empty write behind a failed one may only know that the stream was destroyed: the
     // socket's own error, when it has one, says why.
     const cause = socket.errored ?? error;
-    if (ops instanceof Operation) ops.reject(this.#error ?? fromSystemError(cause, ops.context));
-    else for (const op of ops) op.reject(this.#error ?? fromSystemError(cause, op.context));
+    if (ops instanceof Operation) ops.reject(this.failure ?? fromSystemError(cause, ops.context));
+    else for (const op of ops) op.reject(this.failure ?? fromSystemError(cause, op.context));
   }
 
   /** The kernel took `length` bytes: their operations resolve. */
-  #wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
-    this.#sent(length);
+  wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
+    this.sent(length);
     if (ops instanceof Operation) ops.resolve();
     else for (const op of ops) op.resolve();
   }
 
-  #sent(length: number): void {
-    this.#countOfBytesSent += length;
-    this.#noteProgress();
+  sent(length: number): void {
+    this.bytesSent += length;
+    this.noteProgress();
   }
 
   /** Sends FIN; `op` resolves when it was sent. */
-  #endWrite(op: Operation<void>): void {
-    this.#socket!.end((error?: Error | null) => {
+  endWrite(op: Operation<void>): void {
+    this.socket!.end((error?: Error | null) => {
       if (error) {
-        op.reject(this.#error ?? fromSystemError(error, op.context));
+        op.reject(this.failure ?? fromSystemError(error, op.context));
         return;
       }
-      this.#setFlag(WRITE_CLOSED, true);
+      this.setFlag(WRITE_CLOSED, true);
       op.resolve();
-      this.#announceWriteClosed();
-      this.#maybeComplete();
+      this.announceWriteClosed();
+      this.maybeComplete();
     });
   }
 
   /** No byte is delivered any more: buffered ones are dropped, later ones read and dropped. */
-  #closeReadSide(): void {
-    if (this.#has(READ_CLOSED)) return;
-    this.#setFlag(READ_CLOSED, true);
-    this.#buffer.clear();
-    this.#reader = null;
-    this.#announceReadClosed();
-    this.#updateFlow();
-    this.#maybeComplete();
+  closeReadSide(): void {
+    if (this.has(READ_CLOSED)) return;
+    this.setFlag(READ_CLOSED, true);
+    this.buffer.clear();
+    this.reader = null;
+    this.announceReadClosed();
+    this.updateFlow();
+    this.maybeComplete();
   }
 
-  #capturedError(operation: string): StreamTaskError {
-    return invalidStateError(this.#context(operation), 'the connection was handed over by captureStreams()');
+  capturedError(operation: string): StreamTaskError {
+    return invalidStateError(this.context(operation), 'the connection was handed over by captureStreams()');
   }
 
   // ---- Connecting -----------------------------------------------------------------------------
 
-  #start(): void {
-    const config = this.#configuration;
-    this.#fetchStartDate = metricsTime();
+  start(): void {
+    const config = this.configuration;
+    this.fetchStartDate = metricsTime();
     const resourceLimit = config.timeoutIntervalForResource;
     if (resourceLimit > 0) {
       // The error is made when the limit runs out: an Error captures a stack, which costs more
       // than the rest of opening a connection, and almost no limit ever runs out.
-      this.#setSeldom('resourceTimer', setTimeout(
-        () => this.#fail(timedOutError(this.#context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
+      this.setSeldom('resourceTimer', setTimeout(
+        () => this.fail(timedOutError(this.context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
     }
-    const { service, resolver } = this.#rare();
+    const { service, resolver } = this.rare();
     if (service === null) {
-      this.#attempt();
+      this.attempt();
       return;
     }
     let resolving: Promise<ServiceTarget[]>;
     if (isMulticastDomain(service.domain)) {
       const controller = new AbortController();
-      this.#setSeldom('resolving', controller);
+      this.setSeldom('resolving', controller);
       const limit = config.timeoutIntervalForRequest;
-      resolving = resolveMulticastService(service, this.#context('connect'), limit > 0 ? Math.min(MDNS_WAIT_MS, limit) : MDNS_WAIT_MS, controller.signal);
+      resolving = resolveMulticastService(service, this.context('connect'), limit > 0 ? Math.min(MDNS_WAIT_MS, limit) : MDNS_WAIT_MS, controller.signal);
     } else {
-      resolving = resolveService(service, resolver ?? makeResolver(null), this.#context('connect'));
+      resolving = resolveService(service, resolver ?? makeResolver(null), this.context('connect'));
     }
     resolving.then(
       (targets) => {
-        this.#setSeldom('resolving', null);
-        if (this.#has(FINISHING)) return;
-        this.#setSeldom('targets', targets);
-        this.#attempt();
+        this.setSeldom('resolving', null);
+        if (this.has(FINISHING)) return;
+        this.setSeldom('targets', targets);
+        this.attempt();
       },
       (error: StreamTaskError) => {
-        this.#setSeldom('resolving', null);
-        this.#fail(error);
+        this.setSeldom('resolving', null);
+        this.fail(error);
       },
     );
   }
 
   /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
-  #attempt(): void {
-    const config = this.#configuration;
+  attempt(): void {
+    const config = this.configuration;
     const limit = config.timeoutIntervalForRequest;
     if (limit > 0) {
-      // Made when it runs out, not per attempt (see #start).
-      this.#connectTimer = setTimeout(
-        () => this.#connectFailed(timedOutError(this.#context('connect'), limit, 'connecting timed out')), limit);
+      // Made when it runs out, not per attempt (see start()).
+      this.connectTimer = setTimeout(
+        () => this.connectFailed(timedOutError(this.context('connect'), limit, 'connecting timed out')), limit);
     }
     let socket: net.Socket;
     try {
-      const target = this.#target();
-      const { route, resolver } = this.#rare();
+      const target = this.target();
+      const { route, resolver } = this.rare();
       socket = openTcp({
         host: route?.host ?? target.host,
         port: route?.port ?? target.port,
@@ -1305,22 +1174,22 @@ export class TaskMachine extends TaskEventTarget {
         lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
           : resolver === null ? undefined : resolverLookup(resolver),
         localAddress: config.localAddress ?? undefined,
-        onread: (TaskMachine.#tcpReads ??= socketReads(TaskMachine.#onTcpChunk)),
+        onread: (TaskMachine.tcpReads ??= socketReads(TaskMachine.onTcpChunk)),
       });
     } catch (error) {
-      this.#connectFailed(fromSystemError(error, this.#context(this.#connectOperation()), 'cannotConnectToHost'));
+      this.connectFailed(fromSystemError(error, this.context(this.connectOperation()), 'cannotConnectToHost'));
       return;
     }
-    this.#socket = socket;
-    this.#wire(socket);
+    this.socket = socket;
+    this.wire(socket);
     // Only needed until connected: removed then, so an open task keeps no closure for it.
     const onLookup = (): void => {
-      this.#domainLookupEndDate = metricsTime();
+      this.domainLookupEndDate = metricsTime();
     };
     socket.on('lookup', onLookup);
     socket.once('connect', () => {
       socket.off('lookup', onLookup);
-      this.#onConnect(socket);
+      this.onConnect(socket);
     });
   }
 
@@ -1328,48 +1197,48 @@ export class TaskMachine extends TaskEventTarget {
    * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
    * TLS upgrade the plain socket's events no longer speak for the connection.
    */
-  #wire(socket: net.Socket): void {
+  wire(socket: net.Socket): void {
     (socket as TaskSocket)[TASK] = this;
-    socket.on('end', TaskMachine.#onSocketEnd);
-    socket.on('error', TaskMachine.#onSocketError);
-    socket.on('close', TaskMachine.#onSocketClosed);
+    socket.on('end', TaskMachine.onSocketEnd);
+    socket.on('error', TaskMachine.onSocketError);
+    socket.on('close', TaskMachine.onSocketClosed);
   }
 
   // Socket listeners are shared by all tasks (`this` is the socket; it names its task), so an
   // open task carries no closures for them.
 
   /** Each chunk a plain socket read (its `onread`). */
-  static #onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
+  static onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
     const task = this[TASK]!;
-    const feed = task.#rare().recordFeed;
+    const feed = task.rare().recordFeed;
     // pause(), not `return false`: that would stop reading but leave isPaused() false, and the
     // task and the TLS record feed resume by isPaused().
-    if (!(feed === null ? task.#onBytes(chunk) : feed.accept(chunk))) this.pause();
+    if (!(feed === null ? task.onBytes(chunk) : feed.accept(chunk))) this.pause();
     return true;
   }
 
   /** One for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
-  static #tcpReads: net.OnReadOpts | null = null;
+  static tcpReads: net.OnReadOpts | null = null;
 
-  static #onSecureData(this: TaskSocket, chunk: Buffer): void {
-    if (!this[TASK]!.#onBytes(chunk)) this.pause();
+  static onSecureData(this: TaskSocket, chunk: Buffer): void {
+    if (!this[TASK]!.onBytes(chunk)) this.pause();
   }
 
-  static #onSocketEnd(this: TaskSocket): void {
+  static onSocketEnd(this: TaskSocket): void {
     const task = this[TASK]!;
-    if (this === task.#socket) task.#onEnd();
+    if (this === task.socket) task.onEnd();
   }
 
-  static #onSocketError(this: TaskSocket, error: Error): void {
+  static onSocketError(this: TaskSocket, error: Error): void {
     const task = this[TASK]!;
-    if (this !== task.#socket) return;
-    if (task.#has(CONNECTED)) task.#fail(fromSystemError(error, task.#context('stream'), 'networkConnectionLost'));
-    else task.#connectFailed(fromSystemError(error, task.#context(task.#connectOperation()), 'cannotConnectToHost'));
+    if (this !== task.socket) return;
+    if (task.has(CONNECTED)) task.fail(fromSystemError(error, task.context('stream'), 'networkConnectionLost'));
+    else task.connectFailed(fromSystemError(error, task.context(task.connectOperation()), 'cannotConnectToHost'));
   }
 
-  static #onSocketClosed(this: TaskSocket): void {
+  static onSocketClosed(this: TaskSocket): void {
     const task = this[TASK]!;
-    if (this === task.#socket) task.#onSocketClose();
+    if (this === task.socket) task.onSocketClose();
   }
 
   /**
@@ -1377,361 +1246,361 @@ export class TaskMachine extends TaskEventTarget {
    * a timed-out attempt, or a name server that is not reachable) is tried again with capped
    * exponential backoff, until the resource time runs out or the task is cancelled.
    */
-  #connectFailed(error: StreamTaskError): void {
-    if (this.#has(FINISHING)) return;
-    const targets = this.#rare().targets;
-    if (targets !== null && !this.#has(CONNECTED) && this.#rare().targetIndex + 1 < targets.length &&
+  connectFailed(error: StreamTaskError): void {
+    if (this.has(FINISHING)) return;
+    const targets = this.rare().targets;
+    if (targets !== null && !this.has(CONNECTED) && this.rare().targetIndex + 1 < targets.length &&
         ['cannotConnectToHost', 'cannotFindHost', 'timedOut'].includes(error.code)) {
       // The next SRV target, at once (RFC 2782).
-      this.#dropAttempt();
-      this.#setSeldom('targetIndex', this.#rare().targetIndex + 1);
-      this.#attempt();
+      this.dropAttempt();
+      this.setSeldom('targetIndex', this.rare().targetIndex + 1);
+      this.attempt();
       return;
     }
-    const retriable = this.#configuration.waitsForConnectivity && !this.#has(CONNECTED) &&
+    const retriable = this.configuration.waitsForConnectivity && !this.has(CONNECTED) &&
       (error.code === 'cannotConnectToHost' || error.code === 'timedOut' || systemCode(error.cause) === 'EAI_AGAIN');
     if (!retriable) {
-      this.#fail(error);
+      this.fail(error);
       return;
     }
-    this.#dropAttempt();
-    this.#setSeldom('targetIndex', 0);
-    if (!this.#has(WAITING_ANNOUNCED)) {
-      this.#setFlag(WAITING_ANNOUNCED, true);
+    this.dropAttempt();
+    this.setSeldom('targetIndex', 0);
+    if (!this.has(WAITING_ANNOUNCED)) {
+      this.setFlag(WAITING_ANNOUNCED, true);
       if (mayHaveListeners(this)) this.dispatchEvent(new Event('waitingforconnectivity'));
-      this.#callDelegate('taskIsWaitingForConnectivity');
+      this.callDelegate('taskIsWaitingForConnectivity');
     }
-    const retries = this.#rare().retries;
-    this.#setSeldom('retries', retries + 1);
+    const retries = this.rare().retries;
+    this.setSeldom('retries', retries + 1);
     const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retries);
-    this.#setSeldom('retryTimer', setTimeout(() => {
-      this.#setSeldom('retryTimer', undefined);
-      this.#attempt();
+    this.setSeldom('retryTimer', setTimeout(() => {
+      this.setSeldom('retryTimer', undefined);
+      this.attempt();
     }, delay));
   }
 
   /** Abandons a failed attempt's timer and socket (whose events no longer speak for the task). */
-  #dropAttempt(): void {
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
-    const socket = this.#socket;
-    this.#socket = null;
+  dropAttempt(): void {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    const socket = this.socket;
+    this.socket = null;
     socket?.destroy();
   }
 
-  #onConnect(socket: net.Socket): void {
-    this.#setFlag(CONNECTED, true);
-    this.#connectEndDate = metricsTime();
+  onConnect(socket: net.Socket): void {
+    this.setFlag(CONNECTED, true);
+    this.connectEndDate = metricsTime();
     // Read now: once Node has destroyed the socket (a reset) it can no longer tell them.
-    this.#local = localAddressOf(socket);
-    this.#remoteAddress = socket.remoteAddress ?? '';
-    this.#remotePort = socket.remotePort ?? 0;
-    this.#updateFlow();
-    if (this.#rare().tlsAtStart === null && this.#rare().route === null) {
-      this.#opening(null);
+    this.local = localAddressOf(socket);
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.updateFlow();
+    if (this.rare().tlsAtStart === null && this.rare().route === null) {
+      this.opening(null);
       return;
     }
-    void this.#establish();
+    void this.establish();
   }
 
   /**
    * Proxy handshakes, TLS from the first byte, an HTTP Upgrade: all before the lanes open, all
    * within the connect time limit. Any failure fails the task (and so rejects `opened`).
    */
-  async #establish(): Promise<void> {
+  async establish(): Promise<void> {
     try {
-      const io = this.#preambleIO();
-      for (const step of this.#rare().route?.beforeTls ?? []) await step(io);
-      const tlsAtStart = this.#rare().tlsAtStart;
-      const tls = tlsAtStart === null ? undefined : await this.#upgrade(tlsAtStart, 0);
-      for (const step of this.#rare().route?.afterTls ?? []) await step(io);
-      this.#opening(tls ?? null);
+      const io = this.preambleIO();
+      for (const step of this.rare().route?.beforeTls ?? []) await step(io);
+      const tlsAtStart = this.rare().tlsAtStart;
+      const tls = tlsAtStart === null ? undefined : await this.upgrade(tlsAtStart, 0);
+      for (const step of this.rare().route?.afterTls ?? []) await step(io);
+      this.opening(tls ?? null);
     } catch (error) {
-      this.#fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.#context('connect')));
+      this.fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.context('connect')));
     }
   }
 
-  #connectOperation(): string {
-    const via = this.#rare().route?.via;
+  connectOperation(): string {
+    const via = this.rare().route?.via;
     return via == null ? 'connect' : `connect via ${via}`;
   }
 
   /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
-  #preambleIO(): PreambleIO {
-    const port = this.#sides;
+  preambleIO(): PreambleIO {
+    const port = this.sides;
     const direct = <T>(read: PendingRead<T>): Promise<T> => {
-      if (this.#refusedIfCancelled(read).settled) return read.promise;
+      if (this.refusedIfCancelled(read).settled) return read.promise;
       // The lanes are closed, so the reader slot is free: run the read's step directly.
       read.run();
       read.watch();
       return read.promise;
     };
-    const target = this.#target();
+    const target = this.target();
     return {
       host: target.host,
       port: target.port,
-      context: (operation) => this.#context(operation),
+      context: (operation) => this.context(operation),
       write: (bytes) => {
-        const op = this.#operation<void>('write', 0, undefined, this.#writeLane);
-        if (this.#error !== null) op.reject(this.#error);
-        else this.#socketWrite(this.#socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
+        const op = this.operation<void>('write', 0, undefined, this.writeLane);
+        if (this.failure !== null) op.reject(this.failure);
+        else this.socketWrite(this.socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
         return op.promise;
       },
       readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, 0, undefined,
         Buffer.from(delimiter, 'latin1'), maxLength, 'reject')) as Promise<Uint8Array>,
       readExactly: (count) => direct(new ExactRead('connect', port, 0, undefined, count)),
       readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, waitMs, undefined, 1, maxLength))
-        .then(({ data }) => data, () => this.#buffer.take(0, maxLength)),
+        .then(({ data }) => data, () => this.buffer.take(0, maxLength)),
     };
   }
 
-  #opening(tls: SecureConnectionInfo | null): void {
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
-    if (this.#has(FINISHING)) return;
-    this.#sides.open();
-    this.#writeLane.open();
-    this.#watchRoute();
-    this.#setSeldom('openedTls', tls);
-    this.#setFlag(OPENED, true);
-    this.#decideResults();
+  opening(tls: SecureConnectionInfo | null): void {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    if (this.has(FINISHING)) return;
+    this.sides.open();
+    this.writeLane.open();
+    this.watchRoute();
+    this.setSeldom('openedTls', tls);
+    this.setFlag(OPENED, true);
+    this.decideResults();
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
-    if (this.#rare().delegate?.didOpen !== undefined) this.#callDelegate('didOpen', this.#openedInfo());
+    if (this.rare().delegate?.didOpen !== undefined) this.callDelegate('didOpen', this.openedInfo());
   }
 
   // ---- Bytes in -------------------------------------------------------------------------------
 
   /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
-  #onBytes(chunk: Buffer): boolean {
-    this.#countOfBytesReceived += chunk.length;
-    if (this.#has(PROGRESS_WANTED)) this.#noteProgress();
-    if (!this.#has(READ_CLOSED)) {
-      this.#buffer.push(chunk);
-      this.#wakeReader();
+  onBytes(chunk: Buffer): boolean {
+    this.bytesReceived += chunk.length;
+    if (this.has(PROGRESS_WANTED)) this.noteProgress();
+    if (!this.has(READ_CLOSED)) {
+      this.buffer.push(chunk);
+      this.wakeReader();
     }
-    const more = this.#wantsBytes();
-    if (!more) this.#setFlag(READING, false);
+    const more = this.wantsBytes();
+    if (!more) this.setFlag(READING, false);
     return more;
   }
 
-  #onEnd(): void {
-    this.#setFlag(EOF_RECEIVED, true);
-    this.#announceReadClosed();
-    this.#wakeReader();
-    this.#maybeComplete();
+  onEnd(): void {
+    this.setFlag(EOF_RECEIVED, true);
+    this.announceReadClosed();
+    this.wakeReader();
+    this.maybeComplete();
   }
 
   /** Whether the socket should be reading now. */
-  #wantsBytes(): boolean {
-    if (this.#inState(SUSPENDED)) return false;
-    if (this.#has(READ_CLOSED)) return true;
-    const limit = Math.max(this.#configuration.readBufferSize, this.#reader?.need ?? 0);
-    return this.#buffer.length < (this.#has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
+  wantsBytes(): boolean {
+    if (this.inState(SUSPENDED)) return false;
+    if (this.has(READ_CLOSED)) return true;
+    const limit = Math.max(this.configuration.readBufferSize, this.reader?.need ?? 0);
+    return this.buffer.length < (this.has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
   }
 
-  /** Pauses or resumes the socket to match `#wantsBytes()`: the backpressure from reader to peer. */
-  #updateFlow(): void {
-    this.#updateFlowOf(this.#socket);
+  /** Pauses or resumes the socket to match `wantsBytes()`: the backpressure from reader to peer. */
+  updateFlow(): void {
+    this.updateFlowOf(this.socket);
   }
 
-  #updateFlowOf(socket: net.Socket | null): void {
-    if (socket === null || !this.#has(CONNECTED) || this.#has(FINISHING)) return;
-    const want = this.#wantsBytes();
-    if (want && !this.#has(READING)) {
-      this.#setFlag(READING, true);
+  updateFlowOf(socket: net.Socket | null): void {
+    if (socket === null || !this.has(CONNECTED) || this.has(FINISHING)) return;
+    const want = this.wantsBytes();
+    if (want && !this.has(READING)) {
+      this.setFlag(READING, true);
       socket.resume();
-    } else if (!want && this.#has(READING)) {
-      this.#setFlag(READING, false);
+    } else if (!want && this.has(READING)) {
+      this.setFlag(READING, false);
       socket.pause();
     }
   }
 
-  #wakeReader(): void {
-    const reader = this.#reader;
+  wakeReader(): void {
+    const reader = this.reader;
     if (reader !== null && reader.attempt()) {
-      this.#reader = null;
+      this.reader = null;
       reader.done();
     }
   }
 
   /** Puts a read on the read lane (it runs at once if the lane is idle). */
-  #submitRead<T>(read: PendingRead<T>): Promise<T> {
-    if (this.#has(CAPTURED)) read.reject(this.#capturedError(read.name));
-    else if (this.#has(READ_CLOSING)) read.reject(invalidStateError(this.#context(read.name), 'the read side was closed by closeRead()'));
-    else this.#refusedIfCancelled(read);
+  submitRead<T>(read: PendingRead<T>): Promise<T> {
+    if (this.has(CAPTURED)) read.reject(this.capturedError(read.name));
+    else if (this.has(READ_CLOSING)) read.reject(invalidStateError(this.context(read.name), 'the read side was closed by closeRead()'));
+    else this.refusedIfCancelled(read);
     if (read.settled) return read.promise;
-    this.#sides.submit(read);
+    this.sides.submit(read);
     read.watch();
     return read.promise;
   }
 
-  #deliveredEOF(): void {
-    if (this.#has(EOF_DELIVERED)) return;
-    this.#setFlag(EOF_DELIVERED, true);
-    queueMicrotask(() => this.#maybeComplete());
+  deliveredEOF(): void {
+    if (this.has(EOF_DELIVERED)) return;
+    this.setFlag(EOF_DELIVERED, true);
+    queueMicrotask(() => this.maybeComplete());
   }
 
   // ---- Ending ---------------------------------------------------------------------------------
 
   /** Completes cleanly once the write side is closed and the read side closed or at delivered EOF. */
-  #maybeComplete(): void {
-    if (this.#has(FINISHING) || this.#error !== null) return;
-    if (this.#has(WRITE_CLOSED) && (this.#has(READ_CLOSED) || this.#has(EOF_DELIVERED))) {
-      this.#setFlag(FINISHING, true);
-      this.#teardown();
+  maybeComplete(): void {
+    if (this.has(FINISHING) || this.failure !== null) return;
+    if (this.has(WRITE_CLOSED) && (this.has(READ_CLOSED) || this.has(EOF_DELIVERED))) {
+      this.setFlag(FINISHING, true);
+      this.teardown();
     }
   }
 
   /** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
-  #fail(error: StreamTaskError): void {
-    if (this.#has(FINISHING) || this.#inState(COMPLETED)) return;
-    this.#error = error;
-    this.#setFlag(FINISHING, true);
-    for (const op of this.#writeLane.toArray()) op.interrupt(error);
-    this.#writeLane.clear();
-    this.#decideResults();
-    this.#wakeReader();
-    this.#sides.open();
-    if (this.#has(CONNECTED)) {
+  fail(error: StreamTaskError): void {
+    if (this.has(FINISHING) || this.inState(COMPLETED)) return;
+    this.failure = error;
+    this.setFlag(FINISHING, true);
+    for (const op of this.writeLane.toArray()) op.interrupt(error);
+    this.writeLane.clear();
+    this.decideResults();
+    this.wakeReader();
+    this.sides.open();
+    if (this.has(CONNECTED)) {
       // A reset or broken pipe closes both sides.
-      this.#announceReadClosed();
-      this.#announceWriteClosed();
+      this.announceReadClosed();
+      this.announceWriteClosed();
     }
-    this.#teardown();
+    this.teardown();
   }
 
-  #teardown(): void {
-    clearTimeout(this.#connectTimer);
-    clearTimeout(this.#rare().resourceTimer);
-    clearTimeout(this.#rare().progressTimer);
-    clearTimeout(this.#rare().retryTimer);
-    this.#setSeldom('retryTimer', undefined);
-    this.#rare().unwatchRoute?.();
-    this.#rare().resolving?.abort();
-    this.#connectTimer = undefined;
-    this.#setSeldom('resourceTimer', undefined);
-    this.#setSeldom('progressTimer', undefined);
-    const { signal, onSignalAbort } = this.#rare();
+  teardown(): void {
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.rare().resourceTimer);
+    clearTimeout(this.rare().progressTimer);
+    clearTimeout(this.rare().retryTimer);
+    this.setSeldom('retryTimer', undefined);
+    this.rare().unwatchRoute?.();
+    this.rare().resolving?.abort();
+    this.connectTimer = undefined;
+    this.setSeldom('resourceTimer', undefined);
+    this.setSeldom('progressTimer', undefined);
+    const { signal, onSignalAbort } = this.rare();
     if (onSignalAbort !== undefined) signal!.removeEventListener('abort', onSignalAbort);
-    this.#setSeldom('onSignalAbort', undefined);
-    this.#setSeldom('signal', undefined);
-    const socket = this.#socket;
-    if (socket === null || this.#has(SOCKET_CLOSED)) {
-      this.#complete();
+    this.setSeldom('onSignalAbort', undefined);
+    this.setSeldom('signal', undefined);
+    const socket = this.socket;
+    if (socket === null || this.has(SOCKET_CLOSED)) {
+      this.complete();
       return;
     }
     // Completion waits for the socket's 'close', so no handle outlives `closed`.
     socket.destroy();
-    this.#rare().plainSocket?.destroy();
+    this.rare().plainSocket?.destroy();
   }
 
-  #onSocketClose(): void {
-    this.#setFlag(SOCKET_CLOSED, true);
-    if (this.#has(FINISHING)) {
-      this.#complete();
+  onSocketClose(): void {
+    this.setFlag(SOCKET_CLOSED, true);
+    if (this.has(FINISHING)) {
+      this.complete();
       return;
     }
     // Both FINs exchanged: Node closes a half-open socket by itself. That is a clean end; the task
     // completes once a read has taken the end of stream (the buffer stays readable meanwhile).
-    if (this.#has(EOF_RECEIVED) && this.#has(WRITE_CLOSED)) {
-      this.#maybeComplete();
+    if (this.has(EOF_RECEIVED) && this.has(WRITE_CLOSED)) {
+      this.maybeComplete();
       return;
     }
-    this.#fail(streamTaskError('networkConnectionLost', this.#context('stream'), 'the connection closed'));
+    this.fail(streamTaskError('networkConnectionLost', this.context('stream'), 'the connection closed'));
   }
 
-  #complete(): void {
-    if (this.#inState(COMPLETED)) return;
-    const error = this.#error;
-    this.#emitProgress();
-    this.#setState('completed');
-    this.#decideResults();
-    this.#list?.remove(this);
+  complete(): void {
+    if (this.inState(COMPLETED)) return;
+    const error = this.failure;
+    this.emitProgress();
+    this.setState('completed');
+    this.decideResults();
+    this.list?.remove(this);
     // A snapshot makes seven Dates: only for someone who will see it.
     const listening = mayHaveListeners(this);
-    if (listening || typeof this.#rare().delegate?.didFinishCollectingMetrics === 'function') {
+    if (listening || typeof this.rare().delegate?.didFinishCollectingMetrics === 'function') {
       const metrics = this.metrics;
-      this.#callDelegate('didFinishCollectingMetrics', metrics);
+      this.callDelegate('didFinishCollectingMetrics', metrics);
       if (listening) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
     }
-    this.#callDelegate('didCompleteWithError', error);
+    this.callDelegate('didCompleteWithError', error);
   }
 
   // ---- Helpers --------------------------------------------------------------------------------
 
-  #writeRefusal(operation: string): StreamTaskError | null {
-    if (this.#error !== null) return this.#error;
-    if (this.#has(CAPTURED)) return this.#capturedError(operation);
-    if (this.#has(WRITE_CLOSING)) return invalidStateError(this.#context(operation), 'the write side was closed by closeWrite()');
+  writeRefusal(operation: string): StreamTaskError | null {
+    if (this.failure !== null) return this.failure;
+    if (this.has(CAPTURED)) return this.capturedError(operation);
+    if (this.has(WRITE_CLOSING)) return invalidStateError(this.context(operation), 'the write side was closed by closeWrite()');
     return null;
   }
 
-  #operation<T>(
+  operation<T>(
     operation: string,
     timeout: number,
     signal: AbortSignalLike | undefined,
     pending: PendingList,
   ): Operation<T> {
-    return this.#refusedIfCancelled(new Operation<T>(operation, this.#sides, timeout, signal, pending));
+    return this.refusedIfCancelled(new Operation<T>(operation, this.sides, timeout, signal, pending));
   }
 
   /** Every new operation of a cancelled task rejects with the cancellation at once. */
-  #refusedIfCancelled<O extends { reject(error: unknown): void }>(op: O): O {
-    if (this.#error?.code === 'cancelled') op.reject(this.#error);
+  refusedIfCancelled<O extends { reject(error: unknown): void }>(op: O): O {
+    if (this.failure?.code === 'cancelled') op.reject(this.failure);
     return op;
   }
 
-  #rejected(error: StreamTaskError): Promise<never> {
+  rejected(error: StreamTaskError): Promise<never> {
     const promise = Promise.reject(error);
     promise.catch(() => {});
     return promise;
   }
 
-  #context(operation: string): ErrorContext {
-    const service = this.#rare().service;
-    if (service !== null && this.#rare().targets === null) return { operation, host: `${service.type}.${service.domain}` };
-    const target = this.#target();
+  context(operation: string): ErrorContext {
+    const service = this.rare().service;
+    if (service !== null && this.rare().targets === null) return { operation, host: `${service.type}.${service.domain}` };
+    const target = this.target();
     return { operation, host: target.host, port: target.port };
   }
 
-  /** The state is two bits of #flags (STATE_BITS): one field fewer per task. */
-  #state(): StreamTaskState {
-    return STATES[(this.#flags & STATE_BITS) >> STATE_SHIFT]!;
+  /** The state is two bits of `flags` (STATE_BITS): one field fewer per task. */
+  stateName(): StreamTaskState {
+    return STATES[(this.flags & STATE_BITS) >> STATE_SHIFT]!;
   }
 
   /** Whether the state is `state` (SUSPENDED, RUNNING, CANCELING or COMPLETED): one bit test. */
-  #inState(state: number): boolean {
-    return (this.#flags & STATE_BITS) === state;
+  inState(state: number): boolean {
+    return (this.flags & STATE_BITS) === state;
   }
 
-  #setState(state: StreamTaskState): void {
-    if (this.#state() === state) return;
-    this.#flags = (this.#flags & ~STATE_BITS) | (STATES.indexOf(state) << STATE_SHIFT);
+  setState(state: StreamTaskState): void {
+    if (this.stateName() === state) return;
+    this.flags = (this.flags & ~STATE_BITS) | (STATES.indexOf(state) << STATE_SHIFT);
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('statechange'));
-    this.#callDelegate('didChangeState', state);
+    this.callDelegate('didChangeState', state);
   }
 
-  #announceReadClosed(): void {
-    if (this.#has(READ_CLOSED_ANNOUNCED)) return;
-    this.#setFlag(READ_CLOSED_ANNOUNCED, true);
+  announceReadClosed(): void {
+    if (this.has(READ_CLOSED_ANNOUNCED)) return;
+    this.setFlag(READ_CLOSED_ANNOUNCED, true);
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('readclosed'));
-    this.#callDelegate('readClosed');
+    this.callDelegate('readClosed');
   }
 
-  #announceWriteClosed(): void {
-    if (this.#has(WRITE_CLOSED_ANNOUNCED)) return;
-    this.#setFlag(WRITE_CLOSED_ANNOUNCED, true);
+  announceWriteClosed(): void {
+    if (this.has(WRITE_CLOSED_ANNOUNCED)) return;
+    this.setFlag(WRITE_CLOSED_ANNOUNCED, true);
     if (mayHaveListeners(this)) this.dispatchEvent(new Event('writeclosed'));
-    this.#callDelegate('writeClosed');
+    this.callDelegate('writeClosed');
   }
 
   /** Calls the session delegate's method; a throw is reported as uncaught, like a listener's. */
-  #callDelegate<K extends keyof StreamTaskDelegate>(method: K, ...args: DelegateArgs<K>): void {
-    const delegate = this.#rare().delegate;
+  callDelegate<K extends keyof StreamTaskDelegate>(method: K, ...args: DelegateArgs<K>): void {
+    const delegate = this.rare().delegate;
     const fn = delegate?.[method] as ((task: StreamTask, ...rest: unknown[]) => void) | undefined;
     if (typeof fn !== 'function') return;
     try {
-      fn.call(delegate, this.#api(), ...args);
+      fn.call(delegate, this.api(), ...args);
     } catch (error) {
       process.nextTick(() => {
         throw error;
@@ -1742,42 +1611,42 @@ export class TaskMachine extends TaskEventTarget {
   // ---- Progress -------------------------------------------------------------------------------
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
-    if (args[0] === 'progress') this.#setFlag(PROGRESS_WANTED, true);
-    if (args[0] === 'betterroute' && !this.#has(BETTER_ROUTE_WANTED)) {
-      this.#setFlag(BETTER_ROUTE_WANTED, true);
-      this.#watchRoute();
+    if (args[0] === 'progress') this.setFlag(PROGRESS_WANTED, true);
+    if (args[0] === 'betterroute' && !this.has(BETTER_ROUTE_WANTED)) {
+      this.setFlag(BETTER_ROUTE_WANTED, true);
+      this.watchRoute();
     }
     super.addEventListener(...args);
   }
 
   /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
-  #watchRoute(): void {
-    const address = this.#local?.address ?? null;
-    if (!this.#has(BETTER_ROUTE_WANTED) || this.#rare().unwatchRoute !== undefined || address === null || this.#has(FINISHING)) return;
-    this.#setSeldom('unwatchRoute', watchLocalAddress(address, () => {
+  watchRoute(): void {
+    const address = this.local?.address ?? null;
+    if (!this.has(BETTER_ROUTE_WANTED) || this.rare().unwatchRoute !== undefined || address === null || this.has(FINISHING)) return;
+    this.setSeldom('unwatchRoute', watchLocalAddress(address, () => {
       if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
-      this.#callDelegate('betterRouteDiscovered');
+      this.callDelegate('betterRouteDiscovered');
     }));
   }
 
   /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */
-  #noteProgress(): void {
-    if (!this.#has(PROGRESS_WANTED) || this.#rare().progressTimer !== undefined || this.#has(FINISHING)) return;
-    this.#setSeldom('progressTimer', setTimeout(() => {
-      this.#setSeldom('progressTimer', undefined);
-      this.#emitProgress();
+  noteProgress(): void {
+    if (!this.has(PROGRESS_WANTED) || this.rare().progressTimer !== undefined || this.has(FINISHING)) return;
+    this.setSeldom('progressTimer', setTimeout(() => {
+      this.setSeldom('progressTimer', undefined);
+      this.emitProgress();
     }, PROGRESS_INTERVAL_MS));
   }
 
-  #emitProgress(): void {
-    if (!this.#has(PROGRESS_WANTED)) return;
-    const sent = this.#countOfBytesSent;
-    const received = this.#countOfBytesReceived;
-    if (sent === this.#rare().progressSent && received === this.#rare().progressReceived) return;
-    this.#setSeldom('progressSent', sent);
-    this.#setSeldom('progressReceived', received);
+  emitProgress(): void {
+    if (!this.has(PROGRESS_WANTED)) return;
+    const sent = this.bytesSent;
+    const received = this.bytesReceived;
+    if (sent === this.rare().progressSent && received === this.rare().progressReceived) return;
+    this.setSeldom('progressSent', sent);
+    this.setSeldom('progressReceived', received);
     if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
-    this.#callDelegate('didUpdateProgress', sent, received);
+    this.callDelegate('didUpdateProgress', sent, received);
   }
 }
 
