@@ -9,7 +9,7 @@
 import type net from 'node:net';
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import type tls from 'node:tls';
-import { createCapturedStreams, type CapturedStreams, type CapturePort } from '../adapters/web-streams.js';
+import type { CapturedStreams } from '../adapters/web-streams.js';
 import { openTcp } from '../connect/tcp.js';
 import type dns from 'node:dns';
 import type { PreambleIO, Route } from '../connect/preamble.js';
@@ -21,13 +21,11 @@ import { resolveTLSOptions } from '../configuration.js';
 import type { ResolvedConfiguration } from '../configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
-  DIRECT_WRITE_MAX_BYTES,
   MDNS_WAIT_MS,
   PROGRESS_INTERVAL_MS,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
   STOP_TLS_READ_SLACK_BYTES,
-  STREAM_WRITE_HIGH_WATER_MARK,
   WRITE_BATCH_BYTES,
 } from '../constants.js';
 import { Deferred } from '../io/deferred.js';
@@ -45,13 +43,13 @@ import {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
   StreamTaskSecureEvent,
-  StreamTaskStreamsEvent,
   type StreamTaskDelegate,
 } from './events.js';
 import { Lane, Later } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
+import { captureStreams } from './capture.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
 import type { LiveList, TaskList } from './task-list.js';
 import { TaskSides } from './task-sides.js';
@@ -92,7 +90,8 @@ import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
 import { lineResult, readIterator } from '../io/read-iterator.js';
 import { watchLocalAddress } from './route-watcher.js';
-import { exclusiveChunks, readDirectly, socketReads } from '../io/socket-reads.js';
+import { socketReads } from '../io/socket-reads.js';
+import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import {
   ChunkRead,
   DataRead,
@@ -163,8 +162,6 @@ interface WriteBatch {
 
 
 const LINE_FEED = new Uint8Array([0x0a]);
-/** The empty write that reports when the writes before it finished (see socketWrite()). */
-const NO_BYTES = new Uint8Array(0);
 
 /**
  * Everything a StreamTask does; `StreamTask` (stream-task.ts) is its public face and its TSDoc.
@@ -906,18 +903,7 @@ export class TaskMachine extends TaskEventTarget {
   // ---- Streams --------------------------------------------------------------------------------
 
   captureStreams(): Promise<CapturedStreams> {
-    if (this.failure !== null) return this.rejected(this.failure);
-    if (this.has(CAPTURED)) return this.rejected(this.capturedError('captureStreams'));
-    this.setFlag(CAPTURED, true);
-    const op = this.operation<CapturedStreams>('captureStreams', 0, undefined, this.writeLane);
-    this.afterEnqueued(op, () => {
-      if (!this.has(SECURED) && this.socket !== null) exclusiveChunks(this.socket);
-      const streams = createCapturedStreams(this.capturePort(), STREAM_WRITE_HIGH_WATER_MARK);
-      op.resolve(streams);
-      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskStreamsEvent(streams));
-      this.callDelegate('didBecomeStreams', streams);
-    });
-    return op.promise;
+    return captureStreams(this);
   }
 
   /**
@@ -952,110 +938,16 @@ export class TaskMachine extends TaskEventTarget {
     this.writeLane.submit(arrive);
   }
 
-  /** What the captured streams need of the task. */
-  capturePort(): CapturePort {
-    const state = this.sides;
-    const task = this;
-    return {
-      buffer: this.buffer,
-      get eofReceived() {
-        return state.eofReceived;
-      },
-      get error() {
-        return state.error;
-      },
-      get readClosed() {
-        return task.has(READ_CLOSED);
-      },
-      waitForBytes: () => new Promise<void>((resolve) => {
-        const ready = (): boolean => this.buffer.length > 0 || this.has(EOF_RECEIVED) || this.failure !== null || this.has(READ_CLOSED);
-        if (ready()) {
-          resolve();
-          return;
-        }
-        this.reader = {
-          attempt: () => {
-            if (!ready()) return false;
-            resolve();
-            return true;
-          },
-          need: 1,
-          done: () => {},
-        };
-        this.updateFlow();
-      }),
-      afterRead: () => this.updateFlow(),
-      deliveredEOF: () => this.deliveredEOF(),
-      closeRead: () => this.closeReadSide(),
-      readDirectly: (take) => {
-        const socket = this.socket;
-        if (this.has(SECURED) || socket === null) return;
-        readDirectly(socket, take === null ? null : (source, count) => {
-          if (this.has(READ_CLOSED) || this.rare().recordFeed !== null) return 0;
-          const taken = take(source, count);
-          if (taken > 0) {
-            this.bytesReceived += taken;
-            if (this.has(PROGRESS_WANTED)) this.noteProgress();
-          }
-          return taken;
-        });
-      },
-      write: (bytes) => {
-        if (this.failure !== null) return Promise.reject(this.failure);
-        if (this.has(WRITE_CLOSED)) return Promise.reject(invalidStateError(this.context('write'), 'the writable was closed'));
-        const socket = this.socket!;
-        const length = bytes.length;
-        if (TaskMachine.mayWriteAtOnce(socket, length)) {
-          // Taken at once: no operation, and no promise for the stream to wait on.
-          socket.write(bytes);
-          if (TaskMachine.tookAll(socket)) {
-            this.sent(length);
-            return undefined;
-          }
-          const op = this.operation<void>('write', 0, undefined, this.writeLane);
-          socket.write(NO_BYTES, (error) => this.afterWrite(socket, length, op, error));
-          return op.promise;
-        }
-        const op = this.operation<void>('write', 0, undefined, this.writeLane);
-        this.socketWrite(socket, bytes, op);
-        return op.promise;
-      },
-      closeWrite: () => {
-        const op = this.operation<void>('closeWrite', 0, undefined, this.writeLane);
-        if (this.failure !== null) op.reject(this.failure);
-        else this.endWrite(op);
-        return op.promise;
-      },
-      abort: (reason) => this.cancelWith(reason, true),
-    };
-  }
-
   /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
   socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
     const length = bytes.length;
-    if (TaskMachine.mayWriteAtOnce(socket, length)) {
+    if (mayWriteAtOnce(socket, length)) {
       const accepted = socket.write(bytes);
-      if (TaskMachine.tookAll(socket)) this.wrote(length, ops);
+      if (tookAll(socket)) this.wrote(length, ops);
       else socket.write(NO_BYTES, (error) => this.afterWrite(socket, length, ops, error));
       return accepted;
     }
     return socket.write(bytes, (error) => this.afterWrite(socket, length, ops, error));
-  }
-
-  /**
-   * Nothing queued on a plain socket: libuv hands a small write to the kernel within write(),
-   * and written without a callback it costs Node no nextTick afterwards. If bytes are still
-   * queued after all (the kernel's buffer was full) or the socket failed (tookAll), an empty
-   * write with the callback follows it: Node completes a socket's writes in order. (Not for TLS:
-   * Node completes every TLS write later, so the empty write would always be needed.)
-   */
-  static mayWriteAtOnce(socket: net.Socket, length: number): boolean {
-    return length <= DIRECT_WRITE_MAX_BYTES && socket.writableLength === 0 && (socket as tls.TLSSocket).encrypted !== true;
-  }
-
-  /** After a write mayWriteAtOnce allowed: whether the kernel took it all (a write that failed at once leaves nothing queued too, but marks the socket errored). */
-  static tookAll(socket: net.Socket): boolean {
-    return socket.writableLength === 0 && socket.errored === null && !socket.destroyed;
   }
 
   /** A socket write finished: its operations resolve, or reject with the socket's error. */

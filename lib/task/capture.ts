@@ -1,0 +1,109 @@
+/**
+ * captureStreams(): hands a task's connection over as a WHATWG stream pair. Owns the hand-over
+ * and the port the streams reach the task through; the streams are adapters/web-streams.ts's.
+ */
+import { createCapturedStreams, type CapturedStreams, type CapturePort } from '../adapters/web-streams.js';
+import { STREAM_WRITE_HIGH_WATER_MARK } from '../constants.js';
+import { invalidStateError } from '../errors.js';
+import { exclusiveChunks, readDirectly } from '../io/socket-reads.js';
+import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
+import { StreamTaskStreamsEvent } from './events.js';
+import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
+import { mayHaveListeners } from './lazy-event-target.js';
+import type { TaskMachine } from './task-machine.js';
+
+/**
+ * Hands the connection over, once every read and write enqueued before has completed (see
+ * StreamTask.captureStreams).
+ */
+export function captureStreams(task: TaskMachine): Promise<CapturedStreams> {
+  if (task.failure !== null) return task.rejected(task.failure);
+  if (task.has(CAPTURED)) return task.rejected(task.capturedError('captureStreams'));
+  task.setFlag(CAPTURED, true);
+  const op = task.operation<CapturedStreams>('captureStreams', 0, undefined, task.writeLane);
+  task.afterEnqueued(op, () => {
+    if (!task.has(SECURED) && task.socket !== null) exclusiveChunks(task.socket);
+    const streams = createCapturedStreams(capturePort(task), STREAM_WRITE_HIGH_WATER_MARK);
+    op.resolve(streams);
+    if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskStreamsEvent(streams));
+    task.callDelegate('didBecomeStreams', streams);
+  });
+  return op.promise;
+}
+
+/** What the captured streams need of the task. */
+function capturePort(task: TaskMachine): CapturePort {
+  const state = task.sides;
+  return {
+    buffer: task.buffer,
+    get eofReceived() {
+      return state.eofReceived;
+    },
+    get error() {
+      return state.error;
+    },
+    get readClosed() {
+      return task.has(READ_CLOSED);
+    },
+    waitForBytes: () => new Promise<void>((resolve) => {
+      const ready = (): boolean => task.buffer.length > 0 || task.has(EOF_RECEIVED) || task.failure !== null || task.has(READ_CLOSED);
+      if (ready()) {
+        resolve();
+        return;
+      }
+      task.reader = {
+        attempt: () => {
+          if (!ready()) return false;
+          resolve();
+          return true;
+        },
+        need: 1,
+        done: () => {},
+      };
+      task.updateFlow();
+    }),
+    afterRead: () => task.updateFlow(),
+    deliveredEOF: () => task.deliveredEOF(),
+    closeRead: () => task.closeReadSide(),
+    readDirectly: (take) => {
+      const socket = task.socket;
+      if (task.has(SECURED) || socket === null) return;
+      readDirectly(socket, take === null ? null : (source, count) => {
+        if (task.has(READ_CLOSED) || task.rare().recordFeed !== null) return 0;
+        const taken = take(source, count);
+        if (taken > 0) {
+          task.bytesReceived += taken;
+          if (task.has(PROGRESS_WANTED)) task.noteProgress();
+        }
+        return taken;
+      });
+    },
+    write: (bytes) => {
+      if (task.failure !== null) return Promise.reject(task.failure);
+      if (task.has(WRITE_CLOSED)) return Promise.reject(invalidStateError(task.context('write'), 'the writable was closed'));
+      const socket = task.socket!;
+      const length = bytes.length;
+      if (mayWriteAtOnce(socket, length)) {
+        // Taken at once: no operation, and no promise for the stream to wait on.
+        socket.write(bytes);
+        if (tookAll(socket)) {
+          task.sent(length);
+          return undefined;
+        }
+        const op = task.operation<void>('write', 0, undefined, task.writeLane);
+        socket.write(NO_BYTES, (error) => task.afterWrite(socket, length, op, error));
+        return op.promise;
+      }
+      const op = task.operation<void>('write', 0, undefined, task.writeLane);
+      task.socketWrite(socket, bytes, op);
+      return op.promise;
+    },
+    closeWrite: () => {
+      const op = task.operation<void>('closeWrite', 0, undefined, task.writeLane);
+      if (task.failure !== null) op.reject(task.failure);
+      else task.endWrite(op);
+      return op.promise;
+    },
+    abort: (reason) => task.cancelWith(reason, true),
+  };
+}
