@@ -15,9 +15,7 @@ import type dns from 'node:dns';
 import type { PreambleIO, Route } from '../connect/preamble.js';
 import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from '../connect/service.js';
 import { resolveMulticastService } from '../connect/mdns.js';
-import { secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
-import { TlsRecordFeed } from '../tls/record-feed.js';
-import { resolveTLSOptions } from '../configuration.js';
+import type { SecureConnectionInfo, TLSOptions } from '../tls/secure.js';
 import type { ResolvedConfiguration } from '../configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
@@ -42,7 +40,6 @@ import {
 import {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
-  StreamTaskSecureEvent,
   type StreamTaskDelegate,
 } from './events.js';
 import { Lane, Later } from '../io/lane.js';
@@ -50,6 +47,7 @@ import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { startSecureConnection, stopSecureConnection, upgrade } from './tls-switch.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
 import type { LiveList, TaskList } from './task-list.js';
 import { TaskSides } from './task-sides.js';
@@ -740,164 +738,21 @@ export class TaskMachine extends TaskEventTarget {
     return op.promise;
   }
 
-  // ---- TLS -----------------------------------------------------------------------------------
+  // ---- TLS (tls-switch.ts) ---------------------------------------------------------------------
 
   startSecureConnection(tls?: TLSOptions): Promise<SecureConnectionInfo> {
-    let settings: TLSOptions;
-    try {
-      settings = resolveTLSOptions('tls', tls, this.configuration.tls);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const refusal = this.writeRefusal('startSecureConnection');
-    if (refusal !== null) return this.rejected(refusal);
-    if (this.has(READ_CLOSING)) return this.rejected(invalidStateError(this.context('startSecureConnection'), 'the read side was closed by closeRead()'));
-    if (this.has(SECURED)) {
-      return this.rejected(invalidStateError(this.context('startSecureConnection'), 'the connection is already secure'));
-    }
-    this.setFlag(SECURED, true);
-    this.setFlag(STOPPABLE, settings.allowStop === true);
-    const op = this.operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, this.writeLane);
-    this.afterEnqueued(op, async () => {
-      op.resolve(await this.upgrade(settings, this.configuration.timeoutIntervalForRequest));
-    });
-    return op.promise;
+    return startSecureConnection(this, tls);
   }
 
   stopSecureConnection(): Promise<void> {
-    const refusal = this.writeRefusal('stopSecureConnection');
-    if (refusal !== null) return this.rejected(refusal);
-    const context = this.context('stopSecureConnection');
-    if (!this.has(SECURED)) return this.rejected(invalidStateError(context, 'the connection is not secure'));
-    if (!this.has(STOPPABLE)) {
-      return this.rejected(invalidStateError(context,
-        "the secure connection was made without allowStop: true, and Node's native TLS path cannot hand the connection back to plaintext (docs/tls.md)"));
-    }
-    this.setFlag(SECURED, false);
-    this.setFlag(STOPPABLE, false);
-    const op = this.operation<void>('stopSecureConnection', 0, undefined, this.writeLane);
-    this.afterEnqueued(op, async () => {
-      await this.downgrade(this.configuration.timeoutIntervalForRequest, op.promise);
-      op.resolve();
-    });
-    return op.promise;
+    return stopSecureConnection(this);
   }
 
-  /** Exchanges close_notify, then makes the TCP socket the task's again; on failure the task fails. */
-  async downgrade(timeout: number, stop: Promise<void>): Promise<void> {
-    const context = this.context('stopSecureConnection');
-    const secureSocket = this.socket as tls.TLSSocket;
-    const plain = this.rare().plainSocket!;
-    const feed = this.rare().recordFeed!;
-    // From here the TLS socket's end and close are the secure stream's, not the connection's.
-    this.socket = plain;
-    const answered = feed.closeNotify();
-    const sent = new Promise<void>((resolve) => {
-      if (secureSocket.writableFinished) resolve();
-      else secureSocket.once('finish', resolve);
-    });
-    secureSocket.end();
-    // The close_notify lies behind whatever the peer sent before it: read on to reach it.
-    this.setFlag(STOPPING_TLS, true);
-    this.setFlag(READING, !secureSocket.isPaused());
-    this.updateFlowOf(secureSocket);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const limit = timeout > 0
-        ? new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(timedOutError(context, timeout,
-            `the peer's close_notify did not come (${this.buffer.length} bytes before it are buffered, unread)`)), timeout);
-        })
-        : null;
-      const exchanged = Promise.all([answered, sent]);
-      // A cancel rejects the stop itself (it settles no other way before this returns): the wait
-      // and its timer end with it, not when the socket's close reaches the feed.
-      await Promise.race(limit === null ? [exchanged, stop] : [exchanged, limit, stop]);
-    } catch (error) {
-      secureSocket.destroy();
-      const failure = error instanceof StreamTaskError ? error
-        : streamTaskError('secureConnectionFailed', context, `the secure connection could not be stopped: ${(error as Error).message}`, { cause: error });
-      this.fail(failure);
-      throw failure;
-    } finally {
-      clearTimeout(timer);
-      this.setFlag(STOPPING_TLS, false);
-    }
-    // Bytes TLS decrypted before the peer's close_notify and not yet taken come first ('data' takes them)…
-    while (secureSocket.read() !== null);
-    // …then the plaintext that arrived behind it.
-    const behind = feed.detach();
-    this.setSeldom('recordFeed', null);
-    this.setSeldom('plainSocket', null);
-    secureSocket.destroy();
-    if (this.has(EOF_RECEIVED) && !feed.plainEnded) {
-      // The end of stream reads saw was the secure stream's (the peer's close_notify came first);
-      // the connection goes on.
-      this.setFlag(EOF_RECEIVED, false);
-      this.setFlag(EOF_DELIVERED, false);
-      this.setFlag(READ_CLOSED_ANNOUNCED, false);
-    }
-    for (const chunk of behind) this.onBytes(chunk);
-    if (feed.plainEnded) this.onEnd();
-    this.setFlag(READING, !plain.isPaused());
-    this.updateFlow();
-  }
-
-  /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
-  async upgrade(settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
-    const context = this.context('startSecureConnection');
-    const plain = this.socket!;
-    const unread = this.buffer.length;
-    if (unread > 0 || this.has(EOF_RECEIVED)) {
-      if (this.has(EOF_RECEIVED)) {
-        const error = streamTaskError('secureConnectionFailed', context, 'the peer closed its side before the TLS upgrade');
-        this.fail(error);
-        throw error;
-      }
-      if (settings.discardUnreadPlaintext === true) {
-        this.buffer.clear();
-      } else {
-        const error = streamTaskError('secureConnectionFailed', context,
-          `${unread} bytes of plaintext arrived before the TLS upgrade and were not read; they could be ` +
-          'an injected command (STARTTLS injection), so the upgrade is refused. Read the go-ahead reply ' +
-          'completely first, or pass discardUnreadPlaintext: true');
-        this.fail(error);
-        throw error;
-      }
-    }
-    this.setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
-    // The TLS engine must read the handshake even if our buffer had paused the socket.
-    this.setFlag(READING, true);
-    const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
-    this.setSeldom('recordFeed', feed);
-    plain.resume();
-    try {
-      // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
-      // there is no delegation, so a `.local` service's names the host that answered.
-      const service = this.rare().service;
-      const host = service !== null && isMulticastDomain(service.domain) ? this.target().host : this.givenHost;
-      const { socket, info } = await secure({ socket: feed ?? plain, host, tls: settings, timeout, context });
-      if (this.has(FINISHING)) {
-        socket.destroy();
-        throw this.failure ?? streamTaskError('cancelled', context, 'cancelled');
-      }
-      this.setSeldom('plainSocket', plain);
-      this.socket = socket;
-      this.wire(socket);
-      socket.on('data', TaskMachine.onSecureData);
-      this.setFlag(SECURED, true);
-      const timeline = this.rare().secureTimeline!;
-      timeline.endDate = metricsTime();
-      timeline.protocol = info.protocol;
-      timeline.cipher = info.cipher;
-      this.updateFlow();
-      if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskSecureEvent(info));
-      this.callDelegate('didSecureConnection', info);
-      return info;
-    } catch (error) {
-      this.fail(error as StreamTaskError);
-      throw error;
-    }
+  /** A TLS socket over the plain one becomes the task's: its end, errors, close and records. */
+  adoptSecureSocket(socket: tls.TLSSocket): void {
+    this.socket = socket;
+    this.wire(socket);
+    socket.on('data', TaskMachine.onSecureData);
   }
 
   // ---- Streams --------------------------------------------------------------------------------
@@ -1204,7 +1059,7 @@ export class TaskMachine extends TaskEventTarget {
       const io = this.preambleIO();
       for (const step of this.rare().route?.beforeTls ?? []) await step(io);
       const tlsAtStart = this.rare().tlsAtStart;
-      const tls = tlsAtStart === null ? undefined : await this.upgrade(tlsAtStart, 0);
+      const tls = tlsAtStart === null ? undefined : await upgrade(this, tlsAtStart, 0);
       for (const step of this.rare().route?.afterTls ?? []) await step(io);
       this.opening(tls ?? null);
     } catch (error) {
