@@ -10,19 +10,14 @@ import type net from 'node:net';
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import type tls from 'node:tls';
 import type { CapturedStreams } from '../adapters/web-streams.js';
-import { openTcp } from '../connect/tcp.js';
 import type dns from 'node:dns';
-import type { PreambleIO, Route } from '../connect/preamble.js';
-import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from '../connect/service.js';
-import { resolveMulticastService } from '../connect/mdns.js';
+import type { Route } from '../connect/preamble.js';
+import type { ServiceDescriptor, ServiceTarget } from '../connect/service.js';
 import type { SecureConnectionInfo, TLSOptions } from '../tls/secure.js';
 import type { ResolvedConfiguration } from '../configuration.js';
 import {
   DEFAULT_MAX_LENGTH,
-  MDNS_WAIT_MS,
   PROGRESS_INTERVAL_MS,
-  RETRY_FIRST_MS,
-  RETRY_MAX_MS,
   STOP_TLS_READ_SLACK_BYTES,
   WRITE_BATCH_BYTES,
 } from '../constants.js';
@@ -33,8 +28,6 @@ import {
   invalidStateError,
   StreamTaskError,
   streamTaskError,
-  systemCode,
-  timedOutError,
   type ErrorContext,
 } from '../errors.js';
 import {
@@ -44,10 +37,11 @@ import {
 } from './events.js';
 import { Lane, Later } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
-import { connectionInfo, localAddressOf, metricsTime, snapshotMetrics, type Timeline } from './metrics.js';
+import { connectionInfo, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
-import { startSecureConnection, stopSecureConnection, upgrade } from './tls-switch.js';
+import { connectFailed, connectOperation, startConnecting } from './connecting.js';
+import { startSecureConnection, stopSecureConnection } from './tls-switch.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
 import type { LiveList, TaskList } from './task-list.js';
 import { TaskSides } from './task-sides.js';
@@ -76,7 +70,6 @@ import {
   STOPPABLE,
   STOPPING_TLS,
   SUSPENDED,
-  WAITING_ANNOUNCED,
   WRITE_CLOSED,
   WRITE_CLOSED_ANNOUNCED,
   WRITE_CLOSING,
@@ -441,7 +434,7 @@ export class TaskMachine extends TaskEventTarget {
     this.setState('running');
     if (!this.has(STARTED)) {
       this.setFlag(STARTED, true);
-      this.start();
+      startConnecting(this);
     } else {
       this.updateFlow();
     }
@@ -859,86 +852,7 @@ export class TaskMachine extends TaskEventTarget {
     return invalidStateError(this.context(operation), 'the connection was handed over by captureStreams()');
   }
 
-  // ---- Connecting -----------------------------------------------------------------------------
-
-  start(): void {
-    const config = this.configuration;
-    this.fetchStartDate = metricsTime();
-    const resourceLimit = config.timeoutIntervalForResource;
-    if (resourceLimit > 0) {
-      // The error is made when the limit runs out: an Error captures a stack, which costs more
-      // than the rest of opening a connection, and almost no limit ever runs out.
-      this.setSeldom('resourceTimer', setTimeout(
-        () => this.fail(timedOutError(this.context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
-    }
-    const { service, resolver } = this.rare();
-    if (service === null) {
-      this.attempt();
-      return;
-    }
-    let resolving: Promise<ServiceTarget[]>;
-    if (isMulticastDomain(service.domain)) {
-      const controller = new AbortController();
-      this.setSeldom('resolving', controller);
-      const limit = config.timeoutIntervalForRequest;
-      resolving = resolveMulticastService(service, this.context('connect'), limit > 0 ? Math.min(MDNS_WAIT_MS, limit) : MDNS_WAIT_MS, controller.signal);
-    } else {
-      resolving = resolveService(service, resolver ?? makeResolver(null), this.context('connect'));
-    }
-    resolving.then(
-      (targets) => {
-        this.setSeldom('resolving', null);
-        if (this.has(FINISHING)) return;
-        this.setSeldom('targets', targets);
-        this.attempt();
-      },
-      (error: StreamTaskError) => {
-        this.setSeldom('resolving', null);
-        this.fail(error);
-      },
-    );
-  }
-
-  /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
-  attempt(): void {
-    const config = this.configuration;
-    const limit = config.timeoutIntervalForRequest;
-    if (limit > 0) {
-      // Made when it runs out, not per attempt (see start()).
-      this.connectTimer = setTimeout(
-        () => this.connectFailed(timedOutError(this.context('connect'), limit, 'connecting timed out')), limit);
-    }
-    let socket: net.Socket;
-    try {
-      const target = this.target();
-      const { route, resolver } = this.rare();
-      socket = openTcp({
-        host: route?.host ?? target.host,
-        port: route?.port ?? target.port,
-        noDelay: config.noDelay,
-        keepAlive: config.keepAlive,
-        // A `.local` target came with its addresses; other names go to the configured resolver.
-        lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
-          : resolver === null ? undefined : resolverLookup(resolver),
-        localAddress: config.localAddress ?? undefined,
-        onread: (TaskMachine.tcpReads ??= socketReads(TaskMachine.onTcpChunk)),
-      });
-    } catch (error) {
-      this.connectFailed(fromSystemError(error, this.context(this.connectOperation()), 'cannotConnectToHost'));
-      return;
-    }
-    this.socket = socket;
-    this.wire(socket);
-    // Only needed until connected: removed then, so an open task keeps no closure for it.
-    const onLookup = (): void => {
-      this.domainLookupEndDate = metricsTime();
-    };
-    socket.on('lookup', onLookup);
-    socket.once('connect', () => {
-      socket.off('lookup', onLookup);
-      this.onConnect(socket);
-    });
-  }
+  // ---- Connecting (connecting.ts) ----------------------------------------------------------
 
   /**
    * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
@@ -967,6 +881,11 @@ export class TaskMachine extends TaskEventTarget {
   /** One for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
   static tcpReads: net.OnReadOpts | null = null;
 
+  /** The `onread` option of a task's plain socket. */
+  plainReads(): net.OnReadOpts {
+    return (TaskMachine.tcpReads ??= socketReads(TaskMachine.onTcpChunk));
+  }
+
   static onSecureData(this: TaskSocket, chunk: Buffer): void {
     if (!this[TASK]!.onBytes(chunk)) this.pause();
   }
@@ -980,139 +899,12 @@ export class TaskMachine extends TaskEventTarget {
     const task = this[TASK]!;
     if (this !== task.socket) return;
     if (task.has(CONNECTED)) task.fail(fromSystemError(error, task.context('stream'), 'networkConnectionLost'));
-    else task.connectFailed(fromSystemError(error, task.context(task.connectOperation()), 'cannotConnectToHost'));
+    else connectFailed(task, fromSystemError(error, task.context(connectOperation(task)), 'cannotConnectToHost'));
   }
 
   static onSocketClosed(this: TaskSocket): void {
     const task = this[TASK]!;
     if (this === task.socket) task.onSocketClose();
-  }
-
-  /**
-   * An attempt to connect failed. With `waitsForConnectivity`, a refused or unreachable host (or
-   * a timed-out attempt, or a name server that is not reachable) is tried again with capped
-   * exponential backoff, until the resource time runs out or the task is cancelled.
-   */
-  connectFailed(error: StreamTaskError): void {
-    if (this.has(FINISHING)) return;
-    const targets = this.rare().targets;
-    if (targets !== null && !this.has(CONNECTED) && this.rare().targetIndex + 1 < targets.length &&
-        ['cannotConnectToHost', 'cannotFindHost', 'timedOut'].includes(error.code)) {
-      // The next SRV target, at once (RFC 2782).
-      this.dropAttempt();
-      this.setSeldom('targetIndex', this.rare().targetIndex + 1);
-      this.attempt();
-      return;
-    }
-    const retriable = this.configuration.waitsForConnectivity && !this.has(CONNECTED) &&
-      (error.code === 'cannotConnectToHost' || error.code === 'timedOut' || systemCode(error.cause) === 'EAI_AGAIN');
-    if (!retriable) {
-      this.fail(error);
-      return;
-    }
-    this.dropAttempt();
-    this.setSeldom('targetIndex', 0);
-    if (!this.has(WAITING_ANNOUNCED)) {
-      this.setFlag(WAITING_ANNOUNCED, true);
-      if (mayHaveListeners(this)) this.dispatchEvent(new Event('waitingforconnectivity'));
-      this.callDelegate('taskIsWaitingForConnectivity');
-    }
-    const retries = this.rare().retries;
-    this.setSeldom('retries', retries + 1);
-    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retries);
-    this.setSeldom('retryTimer', setTimeout(() => {
-      this.setSeldom('retryTimer', undefined);
-      this.attempt();
-    }, delay));
-  }
-
-  /** Abandons a failed attempt's timer and socket (whose events no longer speak for the task). */
-  dropAttempt(): void {
-    clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
-    const socket = this.socket;
-    this.socket = null;
-    socket?.destroy();
-  }
-
-  onConnect(socket: net.Socket): void {
-    this.setFlag(CONNECTED, true);
-    this.connectEndDate = metricsTime();
-    // Read now: once Node has destroyed the socket (a reset) it can no longer tell them.
-    this.local = localAddressOf(socket);
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
-    this.updateFlow();
-    if (this.rare().tlsAtStart === null && this.rare().route === null) {
-      this.opening(null);
-      return;
-    }
-    void this.establish();
-  }
-
-  /**
-   * Proxy handshakes, TLS from the first byte, an HTTP Upgrade: all before the lanes open, all
-   * within the connect time limit. Any failure fails the task (and so rejects `opened`).
-   */
-  async establish(): Promise<void> {
-    try {
-      const io = this.preambleIO();
-      for (const step of this.rare().route?.beforeTls ?? []) await step(io);
-      const tlsAtStart = this.rare().tlsAtStart;
-      const tls = tlsAtStart === null ? undefined : await upgrade(this, tlsAtStart, 0);
-      for (const step of this.rare().route?.afterTls ?? []) await step(io);
-      this.opening(tls ?? null);
-    } catch (error) {
-      this.fail(error instanceof StreamTaskError ? error : fromSystemError(error, this.context('connect')));
-    }
-  }
-
-  connectOperation(): string {
-    const via = this.rare().route?.via;
-    return via == null ? 'connect' : `connect via ${via}`;
-  }
-
-  /** Raw reads and writes for preambles, while the lanes are still closed (the reader slot is free). */
-  preambleIO(): PreambleIO {
-    const port = this.sides;
-    const direct = <T>(read: PendingRead<T>): Promise<T> => {
-      if (this.refusedIfCancelled(read).settled) return read.promise;
-      // The lanes are closed, so the reader slot is free: run the read's step directly.
-      read.run();
-      read.watch();
-      return read.promise;
-    };
-    const target = this.target();
-    return {
-      host: target.host,
-      port: target.port,
-      context: (operation) => this.context(operation),
-      write: (bytes) => {
-        const op = this.operation<void>('write', 0, undefined, this.writeLane);
-        if (this.failure !== null) op.reject(this.failure);
-        else this.socketWrite(this.socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
-        return op.promise;
-      },
-      readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, 0, undefined,
-        Buffer.from(delimiter, 'latin1'), maxLength, 'reject')) as Promise<Uint8Array>,
-      readExactly: (count) => direct(new ExactRead('connect', port, 0, undefined, count)),
-      readSome: (maxLength, waitMs) => direct(new DataRead('connect', port, waitMs, undefined, 1, maxLength))
-        .then(({ data }) => data, () => this.buffer.take(0, maxLength)),
-    };
-  }
-
-  opening(tls: SecureConnectionInfo | null): void {
-    clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
-    if (this.has(FINISHING)) return;
-    this.sides.open();
-    this.writeLane.open();
-    this.watchRoute();
-    this.setSeldom('openedTls', tls);
-    this.setFlag(OPENED, true);
-    this.decideResults();
-    if (mayHaveListeners(this)) this.dispatchEvent(new Event('open'));
-    if (this.rare().delegate?.didOpen !== undefined) this.callDelegate('didOpen', this.openedInfo());
   }
 
   // ---- Bytes in -------------------------------------------------------------------------------
