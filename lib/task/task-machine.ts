@@ -27,11 +27,9 @@ import {
   fromSystemError,
   invalidStateError,
   StreamTaskError,
-  streamTaskError,
   type ErrorContext,
 } from '../errors.js';
 import {
-  StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
   type StreamTaskDelegate,
 } from './events.js';
@@ -40,6 +38,7 @@ import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { socketClosed, teardown } from './ending.js';
 import { connectFailed, connectOperation, startConnecting } from './connecting.js';
 import { startSecureConnection, stopSecureConnection } from './tls-switch.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
@@ -62,7 +61,6 @@ import {
   READ_CLOSING,
   RUNNING,
   SECURED,
-  SOCKET_CLOSED,
   STARTED,
   STATE_BITS,
   STATE_SHIFT,
@@ -464,7 +462,7 @@ export class TaskMachine extends TaskEventTarget {
     this.decideResults();
     this.wakeReader();
     if (reset && this.socket !== null && !this.socket.destroyed) this.socket.resetAndDestroy();
-    this.teardown();
+    teardown(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -904,7 +902,7 @@ export class TaskMachine extends TaskEventTarget {
 
   static onSocketClosed(this: TaskSocket): void {
     const task = this[TASK]!;
-    if (this === task.socket) task.onSocketClose();
+    if (this === task.socket) socketClosed(task);
   }
 
   // ---- Bytes in -------------------------------------------------------------------------------
@@ -986,7 +984,7 @@ export class TaskMachine extends TaskEventTarget {
     if (this.has(FINISHING) || this.failure !== null) return;
     if (this.has(WRITE_CLOSED) && (this.has(READ_CLOSED) || this.has(EOF_DELIVERED))) {
       this.setFlag(FINISHING, true);
-      this.teardown();
+      teardown(this);
     }
   }
 
@@ -1005,64 +1003,7 @@ export class TaskMachine extends TaskEventTarget {
       this.announceReadClosed();
       this.announceWriteClosed();
     }
-    this.teardown();
-  }
-
-  teardown(): void {
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.rare().resourceTimer);
-    clearTimeout(this.rare().progressTimer);
-    clearTimeout(this.rare().retryTimer);
-    this.setSeldom('retryTimer', undefined);
-    this.rare().unwatchRoute?.();
-    this.rare().resolving?.abort();
-    this.connectTimer = undefined;
-    this.setSeldom('resourceTimer', undefined);
-    this.setSeldom('progressTimer', undefined);
-    const { signal, onSignalAbort } = this.rare();
-    if (onSignalAbort !== undefined) signal!.removeEventListener('abort', onSignalAbort);
-    this.setSeldom('onSignalAbort', undefined);
-    this.setSeldom('signal', undefined);
-    const socket = this.socket;
-    if (socket === null || this.has(SOCKET_CLOSED)) {
-      this.complete();
-      return;
-    }
-    // Completion waits for the socket's 'close', so no handle outlives `closed`.
-    socket.destroy();
-    this.rare().plainSocket?.destroy();
-  }
-
-  onSocketClose(): void {
-    this.setFlag(SOCKET_CLOSED, true);
-    if (this.has(FINISHING)) {
-      this.complete();
-      return;
-    }
-    // Both FINs exchanged: Node closes a half-open socket by itself. That is a clean end; the task
-    // completes once a read has taken the end of stream (the buffer stays readable meanwhile).
-    if (this.has(EOF_RECEIVED) && this.has(WRITE_CLOSED)) {
-      this.maybeComplete();
-      return;
-    }
-    this.fail(streamTaskError('networkConnectionLost', this.context('stream'), 'the connection closed'));
-  }
-
-  complete(): void {
-    if (this.inState(COMPLETED)) return;
-    const error = this.failure;
-    this.emitProgress();
-    this.setState('completed');
-    this.decideResults();
-    this.list?.remove(this);
-    // A snapshot makes seven Dates: only for someone who will see it.
-    const listening = mayHaveListeners(this);
-    if (listening || typeof this.rare().delegate?.didFinishCollectingMetrics === 'function') {
-      const metrics = this.metrics;
-      this.callDelegate('didFinishCollectingMetrics', metrics);
-      if (listening) this.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
-    }
-    this.callDelegate('didCompleteWithError', error);
+    teardown(this);
   }
 
   // ---- Helpers --------------------------------------------------------------------------------
