@@ -11,6 +11,7 @@ import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import type { TaskMachine } from './task-machine.js';
+import { afterWrite, endWrite, sent, socketWrite } from './writing.js';
 
 /**
  * Hands the connection over, once every read and write enqueued before has completed (see
@@ -87,21 +88,21 @@ function capturePort(task: TaskMachine): CapturePort {
         // Taken at once: no operation, and no promise for the stream to wait on.
         socket.write(bytes);
         if (tookAll(socket)) {
-          task.sent(length);
+          sent(task, length);
           return undefined;
         }
         const op = task.operation<void>('write', 0, undefined, task.writeLane);
-        socket.write(NO_BYTES, (error) => task.afterWrite(socket, length, op, error));
+        socket.write(NO_BYTES, (error) => afterWrite(task, socket, length, op, error));
         return op.promise;
       }
       const op = task.operation<void>('write', 0, undefined, task.writeLane);
-      task.socketWrite(socket, bytes, op);
+      socketWrite(task, socket, bytes, op);
       return op.promise;
     },
     closeWrite: () => {
       const op = task.operation<void>('closeWrite', 0, undefined, task.writeLane);
       if (task.failure !== null) op.reject(task.failure);
-      else task.endWrite(op);
+      else endWrite(task, op);
       return op.promise;
     },
     abort: (reason) => task.cancelWith(reason, true),

@@ -17,6 +17,7 @@ import { mayHaveListeners } from './lazy-event-target.js';
 import { localAddressOf, metricsTime } from './metrics.js';
 import type { TaskMachine } from './task-machine.js';
 import { upgrade } from './tls-switch.js';
+import { socketWrite } from './writing.js';
 
 
 export function startConnecting(task: TaskMachine): void {
@@ -200,7 +201,7 @@ function preambleIO(task: TaskMachine): PreambleIO {
     write: (bytes) => {
       const op = task.operation<void>('write', 0, undefined, task.writeLane);
       if (task.failure !== null) op.reject(task.failure);
-      else task.socketWrite(task.socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
+      else socketWrite(task, task.socket!, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, op);
       return op.promise;
     },
     readUntil: (delimiter, maxLength) => direct(new DelimitedRead('connect', port, 0, undefined,

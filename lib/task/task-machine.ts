@@ -19,7 +19,6 @@ import {
   DEFAULT_MAX_LENGTH,
   PROGRESS_INTERVAL_MS,
   STOP_TLS_READ_SLACK_BYTES,
-  WRITE_BATCH_BYTES,
 } from '../constants.js';
 import { Deferred } from '../io/deferred.js';
 import {
@@ -33,11 +32,12 @@ import {
   StreamTaskProgressEvent,
   type StreamTaskDelegate,
 } from './events.js';
-import { Lane, Later } from '../io/lane.js';
+import { Lane } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { endWrite, enqueueWrite, type WriteBatch } from './writing.js';
 import { socketClosed, teardown } from './ending.js';
 import { connectFailed, connectOperation, startConnecting } from './connecting.js';
 import { startSecureConnection, stopSecureConnection } from './tls-switch.js';
@@ -73,14 +73,12 @@ import {
   WRITE_CLOSING,
 } from './flags.js';
 
-import { currentTick } from '../io/tick.js';
 import { WriteOp } from '../io/write-ops.js';
 import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
 import { lineResult, readIterator } from '../io/read-iterator.js';
 import { watchLocalAddress } from './route-watcher.js';
 import { socketReads } from '../io/socket-reads.js';
-import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import {
   ChunkRead,
   DataRead,
@@ -143,11 +141,7 @@ export let whenOpened: (task: StreamTask) => Promise<unknown>;
 const TASK = Symbol('streamtask.task');
 type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
 
-/** Writes sent together with one socket write. */
-interface WriteBatch {
-  writes: WriteOp[];
-  length: number;
-}
+
 
 
 const LINE_FEED = new Uint8Array([0x0a]);
@@ -638,74 +632,9 @@ export class TaskMachine extends TaskEventTarget {
     if (refusal !== null) return this.rejected(refusal);
     const write = this.refusedIfCancelled(new WriteOp(this.sides, timeout, signal, bytes));
     if (write.settled) return write.promise;
-    this.enqueueWrite(write);
+    enqueueWrite(this, write);
     write.watch();
     return write.promise;
-  }
-
-  /**
-   * The first write of a tick into an idle lane goes to the socket at once (no added latency).
-   * Writes after it in the same tick, or behind a busy lane, join one batch of up to
-   * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
-   * writes costs a system call per batch, not per write.
-   */
-  enqueueWrite(write: WriteOp): void {
-    const length = write.bytes.length;
-    const open = this.openBatch;
-    if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
-      open.writes.push(write);
-      open.length += length;
-      return;
-    }
-    const tick = currentTick();
-    if (open === null && this.wroteInTick !== tick && this.writeLane.idle) {
-      this.wroteInTick = tick;
-      this.writeLane.submit(write);
-      return;
-    }
-    const batch: WriteBatch = { writes: [write], length };
-    this.openBatch = batch;
-    this.writeLane.submit(() => {
-      const later = new Later();
-      process.nextTick(() => {
-        if (this.openBatch === batch) this.openBatch = null;
-        const sent = this.sendWrites(batch.writes, batch.length);
-        if (sent === true) later.finish();
-        else sent.onFinish(() => later.finish());
-      });
-      return later;
-    });
-  }
-
-  /**
-   * Hands the writes that are still wanted to the socket as one chunk; each resolves when the
-   * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
-   * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
-   */
-  sendWrites(writes: WriteOp[], length: number): true | Later {
-    const live = writes.length === 1 ? (writes[0]!.settled ? [] : writes) : writes.filter((w) => !w.settled);
-    if (live.length === 0) return true;
-    if (live.length === 1) return this.sendOne(live[0]!);
-    if (this.failure !== null) {
-      for (const write of live) write.reject(this.failure);
-      return true;
-    }
-    for (const write of live) write.committed = true;
-    const socket = this.socket!;
-    const accepted = this.socketWrite(socket, concatenate(live, live === writes ? length : undefined), live);
-    return accepted ? true : drained(socket);
-  }
-
-  /** sendWrites for one write: no array, no copy. */
-  sendOne(write: WriteOp): true | Later {
-    if (write.settled) return true;
-    if (this.failure !== null) {
-      write.reject(this.failure);
-      return true;
-    }
-    write.committed = true;
-    const socket = this.socket!;
-    return this.socketWrite(socket, write.bytes, write) ? true : drained(socket);
   }
 
   closeWrite(): Promise<void> {
@@ -722,7 +651,7 @@ export class TaskMachine extends TaskEventTarget {
         op.reject(this.failure);
         return true;
       }
-      this.endWrite(op);
+      endWrite(this, op);
       return true;
     });
     this.setSeldom('closeWritePromise', op.promise);
@@ -782,57 +711,6 @@ export class TaskMachine extends TaskEventTarget {
     // Writes after this wait for it: none may join a batch sent before it.
     this.openBatch = null;
     this.writeLane.submit(arrive);
-  }
-
-  /** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
-  socketWrite(socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
-    const length = bytes.length;
-    if (mayWriteAtOnce(socket, length)) {
-      const accepted = socket.write(bytes);
-      if (tookAll(socket)) this.wrote(length, ops);
-      else socket.write(NO_BYTES, (error) => this.afterWrite(socket, length, ops, error));
-      return accepted;
-    }
-    return socket.write(bytes, (error) => this.afterWrite(socket, length, ops, error));
-  }
-
-  /** A socket write finished: its operations resolve, or reject with the socket's error. */
-  afterWrite(socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
-    if (!error) {
-      this.wrote(length, ops);
-      return;
-    }
-    // The empty write behind a failed one may only know that the stream was destroyed: the
-    // socket's own error, when it has one, says why.
-    const cause = socket.errored ?? error;
-    if (ops instanceof Operation) ops.reject(this.failure ?? fromSystemError(cause, ops.context));
-    else for (const op of ops) op.reject(this.failure ?? fromSystemError(cause, op.context));
-  }
-
-  /** The kernel took `length` bytes: their operations resolve. */
-  wrote(length: number, ops: Operation<void> | readonly Operation<void>[]): void {
-    this.sent(length);
-    if (ops instanceof Operation) ops.resolve();
-    else for (const op of ops) op.resolve();
-  }
-
-  sent(length: number): void {
-    this.bytesSent += length;
-    this.noteProgress();
-  }
-
-  /** Sends FIN; `op` resolves when it was sent. */
-  endWrite(op: Operation<void>): void {
-    this.socket!.end((error?: Error | null) => {
-      if (error) {
-        op.reject(this.failure ?? fromSystemError(error, op.context));
-        return;
-      }
-      this.setFlag(WRITE_CLOSED, true);
-      op.resolve();
-      this.announceWriteClosed();
-      this.maybeComplete();
-    });
   }
 
   /** No byte is delivered any more: buffered ones are dropped, later ones read and dropped. */
@@ -1132,27 +1010,3 @@ export class TaskMachine extends TaskEventTarget {
 
 type DelegateArgs<K extends keyof StreamTaskDelegate> =
   Required<StreamTaskDelegate<StreamTask>>[K] extends (task: StreamTask, ...rest: infer A) => void ? A : never;
-
-/** The bytes of `writes` in one new buffer. */
-function concatenate(writes: WriteOp[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const { bytes } of writes) {
-    out.set(bytes, at);
-    at += bytes.length;
-  }
-  return out;
-}
-
-/** Finishes at the socket's next 'drain' or 'close'. */
-function drained(socket: net.Socket): Later {
-  const later = new Later();
-  const done = (): void => {
-    socket.off('drain', done);
-    socket.off('close', done);
-    later.finish();
-  };
-  socket.on('drain', done);
-  socket.on('close', done);
-  return later;
-}

@@ -10,6 +10,7 @@ import type { ReadPort, Reader, ReadState } from '../io/read-ops.js';
 import type { WriteOp, WritePort } from '../io/write-ops.js';
 import { EOF_RECEIVED, READING } from './flags.js';
 import type { TaskMachine } from './task-machine.js';
+import { sendOne } from './writing.js';
 
 /**
  * The task as its reads and writes see it: one object whose methods live on its prototype,
@@ -60,6 +61,6 @@ export class TaskSides extends Lane implements ReadState, ReadPort, WritePort {
     if (!this.task.has(READING)) this.task.updateFlow();
   }
   sendOne(write: WriteOp): true | Later {
-    return this.task.sendOne(write);
+    return sendOne(this.task, write);
   }
 }

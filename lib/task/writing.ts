@@ -1,0 +1,161 @@
+/**
+ * The write path: coalescing a tick's writes into one socket write, handing bytes to the socket,
+ * and resolving writes when the kernel took them; FIN. Owns how bytes leave; what may be written
+ * when (refusals, closing, capture) is the machine's.
+ */
+import type net from 'node:net';
+import { WRITE_BATCH_BYTES } from '../constants.js';
+import { fromSystemError } from '../errors.js';
+import { Later } from '../io/lane.js';
+import { Operation } from '../io/operation.js';
+import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
+import { currentTick } from '../io/tick.js';
+import type { WriteOp } from '../io/write-ops.js';
+import { WRITE_CLOSED } from './flags.js';
+import type { TaskMachine } from './task-machine.js';
+
+/** Writes sent together with one socket write. */
+export interface WriteBatch {
+  writes: WriteOp[];
+  length: number;
+}
+
+/**
+ * The first write of a tick into an idle lane goes to the socket at once (no added latency).
+ * Writes after it in the same tick, or behind a busy lane, join one batch of up to
+ * WRITE_BATCH_BYTES that is sent with one socket write at the next tick: a loop of small
+ * writes costs a system call per batch, not per write.
+ */
+export function enqueueWrite(task: TaskMachine, write: WriteOp): void {
+  const length = write.bytes.length;
+  const open = task.openBatch;
+  if (open !== null && open.length + length <= WRITE_BATCH_BYTES) {
+    open.writes.push(write);
+    open.length += length;
+    return;
+  }
+  const tick = currentTick();
+  if (open === null && task.wroteInTick !== tick && task.writeLane.idle) {
+    task.wroteInTick = tick;
+    task.writeLane.submit(write);
+    return;
+  }
+  const batch: WriteBatch = { writes: [write], length };
+  task.openBatch = batch;
+  task.writeLane.submit(() => {
+    const later = new Later();
+    process.nextTick(() => {
+      if (task.openBatch === batch) task.openBatch = null;
+      const sent = sendWrites(task, batch.writes, batch.length);
+      if (sent === true) later.finish();
+      else sent.onFinish(() => later.finish());
+    });
+    return later;
+  });
+}
+
+/**
+ * Hands the writes that are still wanted to the socket as one chunk; each resolves when the
+ * kernel accepted it. Below the socket's high-water mark the lane moves on at once; above it,
+ * the lane waits for 'drain' (even if a write's own time ran out meanwhile) so memory stays bounded.
+ */
+function sendWrites(task: TaskMachine, writes: WriteOp[], length: number): true | Later {
+  const live = writes.length === 1 ? (writes[0]!.settled ? [] : writes) : writes.filter((w) => !w.settled);
+  if (live.length === 0) return true;
+  if (live.length === 1) return sendOne(task, live[0]!);
+  if (task.failure !== null) {
+    for (const write of live) write.reject(task.failure);
+    return true;
+  }
+  for (const write of live) write.committed = true;
+  const socket = task.socket!;
+  const accepted = socketWrite(task, socket, concatenate(live, live === writes ? length : undefined), live);
+  return accepted ? true : drained(socket);
+}
+
+/** sendWrites for one write: no array, no copy. */
+export function sendOne(task: TaskMachine, write: WriteOp): true | Later {
+  if (write.settled) return true;
+  if (task.failure !== null) {
+    write.reject(task.failure);
+    return true;
+  }
+  write.committed = true;
+  const socket = task.socket!;
+  return socketWrite(task, socket, write.bytes, write) ? true : drained(socket);
+}
+
+/** Hands bytes to the socket; `ops` resolve when the kernel accepted them. Returns false above the high-water mark. */
+export function socketWrite(task: TaskMachine, socket: net.Socket, bytes: Uint8Array, ops: Operation<void> | readonly Operation<void>[]): boolean {
+  const length = bytes.length;
+  if (mayWriteAtOnce(socket, length)) {
+    const accepted = socket.write(bytes);
+    if (tookAll(socket)) wrote(task, length, ops);
+    else socket.write(NO_BYTES, (error) => afterWrite(task, socket, length, ops, error));
+    return accepted;
+  }
+  return socket.write(bytes, (error) => afterWrite(task, socket, length, ops, error));
+}
+
+/** A socket write finished: its operations resolve, or reject with the socket's error. */
+export function afterWrite(task: TaskMachine, socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
+  if (!error) {
+    wrote(task, length, ops);
+    return;
+  }
+  // The empty write behind a failed one may only know that the stream was destroyed: the
+  // socket's own error, when it has one, says why.
+  const cause = socket.errored ?? error;
+  if (ops instanceof Operation) ops.reject(task.failure ?? fromSystemError(cause, ops.context));
+  else for (const op of ops) op.reject(task.failure ?? fromSystemError(cause, op.context));
+}
+
+/** The kernel took `length` bytes: their operations resolve. */
+function wrote(task: TaskMachine, length: number, ops: Operation<void> | readonly Operation<void>[]): void {
+  sent(task, length);
+  if (ops instanceof Operation) ops.resolve();
+  else for (const op of ops) op.resolve();
+}
+
+export function sent(task: TaskMachine, length: number): void {
+  task.bytesSent += length;
+  task.noteProgress();
+}
+
+/** Sends FIN; `op` resolves when it was sent. */
+export function endWrite(task: TaskMachine, op: Operation<void>): void {
+  task.socket!.end((error?: Error | null) => {
+    if (error) {
+      op.reject(task.failure ?? fromSystemError(error, op.context));
+      return;
+    }
+    task.setFlag(WRITE_CLOSED, true);
+    op.resolve();
+    task.announceWriteClosed();
+    task.maybeComplete();
+  });
+}
+
+/** The bytes of `writes` in one new buffer. */
+function concatenate(writes: WriteOp[], length = writes.reduce((sum, w) => sum + w.bytes.length, 0)): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const { bytes } of writes) {
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}
+
+/** Finishes at the socket's next 'drain' or 'close'. */
+function drained(socket: net.Socket): Later {
+  const later = new Later();
+  const done = (): void => {
+    socket.off('drain', done);
+    socket.off('close', done);
+    later.finish();
+  };
+  socket.on('drain', done);
+  socket.on('close', done);
+  return later;
+}
