@@ -16,7 +16,6 @@ import type { ServiceDescriptor, ServiceTarget } from '../connect/service.js';
 import type { SecureConnectionInfo, TLSOptions } from '../tls/secure.js';
 import type { ResolvedConfiguration } from '../configuration.js';
 import {
-  DEFAULT_MAX_LENGTH,
   PROGRESS_INTERVAL_MS,
   STOP_TLS_READ_SLACK_BYTES,
 } from '../constants.js';
@@ -37,6 +36,7 @@ import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { connectionInfo, snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { endWrite, enqueueWrite, type WriteBatch } from './writing.js';
 import { socketClosed, teardown } from './ending.js';
 import { connectFailed, connectOperation, startConnecting } from './connecting.js';
@@ -76,18 +76,9 @@ import {
 import { WriteOp } from '../io/write-ops.js';
 import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
-import { lineResult, readIterator } from '../io/read-iterator.js';
 import { watchLocalAddress } from './route-watcher.js';
 import { socketReads } from '../io/socket-reads.js';
-import {
-  ChunkRead,
-  DataRead,
-  DelimitedRead,
-  ExactRead,
-  type AtEOFWithoutDelimiter,
-  type PendingRead,
-  type Reader,
-} from '../io/read-ops.js';
+import type { PendingRead, Reader } from '../io/read-ops.js';
 import type {
   AbortSignalLike,
   ConnectionInfo,
@@ -99,15 +90,7 @@ import type {
   WritableData,
   WriteOptions,
 } from '../types.js';
-import {
-  bytesArgument,
-  delimiterArgument,
-  integerArgument,
-  MAX_BYTES,
-  optionsArgument,
-  signalArgument,
-  timeoutArgument,
-} from '../validate.js';
+import { bytesArgument, optionsArgument, signalArgument, timeoutArgument } from '../validate.js';
 
 /** What the session hands a new task. Not public: create tasks with `session.streamTask()`. */
 export interface StreamTaskInit {
@@ -144,7 +127,6 @@ type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
 
 
 
-const LINE_FEED = new Uint8Array([0x0a]);
 
 /**
  * Everything a StreamTask does; `StreamTask` (stream-task.ts) is its public face and its TSDoc.
@@ -464,139 +446,34 @@ export class TaskMachine extends TaskEventTarget {
     await this.closed.catch(() => {});
   }
 
-  // ---- Reading --------------------------------------------------------------------------------
+  // ---- Reading (reading.ts) ------------------------------------------------------------------
 
   readData(options?: ReadOptions): Promise<ReadResult> {
-    let minLength: number, maxLength: number, timeout: number, signal: AbortSignalLike | undefined;
-    try {
-      const given = optionsArgument<ReadOptions>('options', options);
-      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
-      minLength = integerArgument('minLength', given.minLength, 1, 0, Math.min(maxLength, MAX_BYTES));
-      timeout = timeoutArgument('timeout', given.timeout);
-      signal = signalArgument('signal', given.signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.submitRead(new DataRead('readData', this.sides, timeout, signal, minLength, maxLength));
+    return readData(this, options);
   }
 
   readExactly(count: number, options?: OperationOptions): Promise<Uint8Array> {
-    let timeout: number, signal: AbortSignalLike | undefined;
-    try {
-      integerArgument('count', count, 0, 0, MAX_BYTES);
-      ({ timeout, signal } = this.operationOptions(options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.submitRead(new ExactRead('readExactly', this.sides, timeout, signal, count));
+    return readExactly(this, count, options);
   }
 
   readUntil(delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
-    let bytes: Uint8Array;
-    try {
-      bytes = delimiterArgument('delimiter', delimiter);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.delimitedRead('readUntil', bytes, options, 'reject', false) as Promise<Uint8Array>;
+    return readUntil(this, delimiter, options);
   }
 
   readLine(options?: DelimitedReadOptions): Promise<string | null> {
-    return this.delimitedRead('readLine', LINE_FEED, options, 'rest', true) as Promise<string | null>;
+    return readLine(this, options);
   }
 
   lines(options?: DelimitedReadOptions): AsyncIterableIterator<string> {
-    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
-    let invalid: unknown = null;
-    try {
-      if (options !== undefined) ({ maxLength, timeout, signal } = this.delimitedOptions(LINE_FEED, options));
-    } catch (error) {
-      // Like every operation, bad input rejects (the first step) rather than throwing.
-      invalid = error;
-    }
-    // Once the lines ended, every step is done (without reading: the task may have closed since).
-    let ended = false;
-    const toResult = (line: string | Uint8Array | null): IteratorResult<string, undefined> => {
-      if (line === null) ended = true;
-      return lineResult(line);
-    };
-    return readIterator<string>(invalid, () => {
-      if (ended) return Promise.resolve(lineResult(null));
-      // A line already buffered is one resolved promise: no read object, no lane.
-      const end = this.bufferedEnd(LINE_FEED, maxLength, signal);
-      if (end >= 0) return Promise.resolve({ value: this.takeBuffered(end, true) as string, done: false });
-      return this.submitRead(new DelimitedRead('readLine', this.sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
-    });
+    return lines(this, options);
   }
 
   chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncIterableIterator<Uint8Array> {
-    let maxLength = 0, timeout = 0, signal: AbortSignalLike | undefined;
-    let invalid: unknown = null;
-    try {
-      const given = optionsArgument<ReadOptions>('options', options);
-      maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, 1, Number.MAX_SAFE_INTEGER);
-      timeout = timeoutArgument('timeout', given.timeout);
-      signal = signalArgument('signal', given.signal);
-    } catch (error) {
-      // Like every operation, bad input rejects (the first step) rather than throwing.
-      invalid = error;
-    }
-    // Each step is one read resolving to the iterator result itself.
-    return readIterator<Uint8Array>(invalid, () => this.submitRead(new ChunkRead(this.sides, timeout, signal, maxLength)));
+    return chunks(this, options);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
-    return this.chunks();
-  }
-
-  /** readUntil and readLine, the delimiter checked: at once from the buffer if it can, else on the read lane. */
-  delimitedRead(
-    operation: string,
-    bytes: Uint8Array,
-    options: DelimitedReadOptions | undefined,
-    atEOF: AtEOFWithoutDelimiter,
-    asLine: boolean,
-  ): Promise<Uint8Array | string | null> {
-    let maxLength = DEFAULT_MAX_LENGTH, timeout = 0, signal: AbortSignalLike | undefined;
-    try {
-      if (options !== undefined || bytes.length > DEFAULT_MAX_LENGTH) ({ maxLength, timeout, signal } = this.delimitedOptions(bytes, options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const end = this.bufferedEnd(bytes, maxLength, signal);
-    if (end >= 0) return Promise.resolve(this.takeBuffered(end, asLine));
-    return this.submitRead(new DelimitedRead(operation, this.sides, timeout, signal, bytes, maxLength, atEOF, asLine));
-  }
-
-  delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {
-    const given = optionsArgument<DelimitedReadOptions>('options', options);
-    const maxLength = integerArgument('maxLength', given.maxLength, DEFAULT_MAX_LENGTH, delimiter.length, MAX_BYTES);
-    return { maxLength, ...this.operationOptions(given) };
-  }
-
-  /**
-   * Where a delimited read ends if it can finish now from the buffer without the read lane (the
-   * lane is idle, so it would run at once and find the same bytes), or -1. Anything else (a
-   * waiting read ahead of it, no delimiter yet, an aborted signal, a capture) takes the lane.
-   */
-  bufferedEnd(delimiter: Uint8Array, maxLength: number, signal: AbortSignalLike | undefined): number {
-    if (!this.sides.idle || this.has(CAPTURED | READ_CLOSING) || this.failure?.code === 'cancelled' || signal?.aborted === true) return -1;
-    const at = this.buffer.indexOf(delimiter, 0, maxLength);
-    return at < 0 ? -1 : at + delimiter.length;
-  }
-
-  /** Takes the `count` bytes bufferedEnd found, as a line or as bytes. */
-  takeBuffered(count: number, asLine: boolean): Uint8Array | string {
-    const buffer = this.buffer;
-    const taken = asLine ? buffer.takeLine(count) : buffer.takeExactly(count);
-    if (this.has(EOF_RECEIVED) && buffer.length === 0) this.deliveredEOF();
-    this.sides.afterRead();
-    return taken;
-  }
-
-  operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
-    const given = optionsArgument<OperationOptions>('options', options);
-    return { timeout: timeoutArgument('timeout', given.timeout), signal: signalArgument('signal', given.signal) };
+    return chunks(this, undefined);
   }
 
   closeRead(): Promise<void> {
