@@ -16,6 +16,7 @@ import { CONNECTED, FINISHING, OPENED, WAITING_ANNOUNCED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { localAddressOf, metricsTime } from './metrics.js';
 import type { TaskMachine } from './task-machine.js';
+import { decideResults, openedInfo } from './results.js';
 import { upgrade } from './tls-switch.js';
 import { socketWrite } from './writing.js';
 
@@ -221,7 +222,7 @@ function opening(task: TaskMachine, tls: SecureConnectionInfo | null): void {
   task.watchRoute();
   task.setSeldom('openedTls', tls);
   task.setFlag(OPENED, true);
-  task.decideResults();
+  decideResults(task);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('open'));
-  if (task.rare().delegate?.didOpen !== undefined) task.callDelegate('didOpen', task.openedInfo());
+  if (task.rare().delegate?.didOpen !== undefined) task.callDelegate('didOpen', openedInfo(task));
 }

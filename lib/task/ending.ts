@@ -6,6 +6,7 @@ import { streamTaskError } from '../errors.js';
 import { StreamTaskCompleteEvent } from './events.js';
 import { COMPLETED, EOF_RECEIVED, FINISHING, SOCKET_CLOSED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
+import { decideResults } from './results.js';
 import type { TaskMachine } from './task-machine.js';
 
 /** Stops every timer and watcher, then closes the socket; the task completes at its 'close'. */
@@ -56,7 +57,7 @@ function complete(task: TaskMachine): void {
   const error = task.failure;
   task.emitProgress();
   task.setState('completed');
-  task.decideResults();
+  decideResults(task);
   task.list?.remove(task);
   // A snapshot makes seven Dates: only for someone who will see it.
   const listening = mayHaveListeners(task);

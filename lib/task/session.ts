@@ -17,7 +17,7 @@ import { invalidStateError } from '../errors.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
 import { newTaskList } from './task-list.js';
-import { whenOpened } from './task-machine.js';
+import { whenOpened } from './results.js';
 import { describe, hostArgument, portArgument } from '../validate.js';
 
 /** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */

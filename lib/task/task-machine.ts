@@ -33,9 +33,10 @@ import {
 } from './events.js';
 import { Lane } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
-import { connectionInfo, snapshotMetrics, type Timeline } from './metrics.js';
+import { snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { closedPromise, decideResults, openedPromise } from './results.js';
 import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { endWrite, enqueueWrite, type WriteBatch } from './writing.js';
 import { socketClosed, teardown } from './ending.js';
@@ -52,8 +53,6 @@ import {
   EOF_DELIVERED,
   EOF_RECEIVED,
   FINISHING,
-  OPENED,
-  OPENED_UNASKED,
   PROGRESS_WANTED,
   READING,
   READ_CLOSED,
@@ -116,9 +115,6 @@ export interface StreamTaskInit {
 
 
 
-
-/** Session.connect()'s wait for a task to open (see TaskMachine.whenOpened); not public. */
-export let whenOpened: (task: StreamTask) => Promise<unknown>;
 
 /** A socket of a task names its task, for the listeners all tasks share. */
 const TASK = Symbol('streamtask.task');
@@ -298,68 +294,11 @@ export class TaskMachine extends TaskEventTarget {
   }
 
   get opened(): Promise<ConnectionInfo> {
-    this.setFlag(OPENED_UNASKED, false);
-    const slot = this.openedSlot instanceof Promise ? this.openedSlot : this.decideOpened(this.openedSlot ?? new Deferred());
-    this.openedSlot = slot;
-    return slot instanceof Promise ? slot : slot.promise;
+    return openedPromise(this);
   }
 
   get closed(): Promise<void> {
-    const closed = this.rare().closed;
-    const slot = closed instanceof Promise ? closed : this.decideClosed(closed ?? new Deferred());
-    this.setSeldom('closed', slot);
-    return slot instanceof Promise ? slot : slot.promise;
-  }
-
-  /** Settles `opened` if the task's state decides it; once settled, only the promise is kept. */
-  decideOpened(opened: Deferred<ConnectionInfo>): Deferred<ConnectionInfo> | Promise<ConnectionInfo> {
-    if (this.has(OPENED)) opened.resolve(this.openedInfo());
-    else if (this.failure !== null) opened.reject(this.failure);
-    else if (this.inState(COMPLETED)) opened.reject(invalidStateError(this.context('connect'), 'the task completed before it connected'));
-    return opened.settled ? opened.promise : opened;
-  }
-
-  decideClosed(closed: Deferred<void>): Deferred<void> | Promise<void> {
-    if (!this.inState(COMPLETED)) return closed;
-    if (this.failure !== null) closed.reject(this.failure);
-    else closed.resolve();
-    return closed.promise;
-  }
-
-  /** The task's state changed in a way that may decide `opened` or `closed`: settle them if asked. */
-  decideResults(): void {
-    if (this.openedSlot instanceof Deferred) {
-      const opened = this.decideOpened(this.openedSlot);
-      this.openedSlot = opened instanceof Promise && this.has(OPENED_UNASKED) ? null : opened;
-    }
-    const closed = this.rare().closed;
-    if (closed instanceof Deferred) this.setSeldom('closed', this.decideClosed(closed));
-  }
-
-  /** What `opened` resolves with, made when asked from the timeline's address fields. */
-  openedInfo(): ConnectionInfo {
-    const info = connectionInfo(this.timeline())!;
-    const tls = this.rare().openedTls;
-    if (tls !== null) info.tls = tls;
-    return info;
-  }
-
-  /**
-   * Session.connect()'s wait: settles as `opened` does, but the task keeps no promise once it
-   * has (a task from connect() would otherwise carry a resolved promise and its ConnectionInfo
-   * for life), unless `opened` is asked for too.
-   */
-  whenOpened(): Promise<unknown> {
-    if (this.openedSlot !== null) return this.opened;
-    const opened = this.decideOpened(new Deferred());
-    if (opened instanceof Promise) return opened;
-    this.openedSlot = opened;
-    this.setFlag(OPENED_UNASKED, true);
-    return opened.promise;
-  }
-
-  static {
-    whenOpened = (task) => (task as unknown as TaskMachine).whenOpened();
+    return closedPromise(this);
   }
 
 
@@ -435,7 +374,7 @@ export class TaskMachine extends TaskEventTarget {
     for (const op of [...this.sides.toArray(), ...this.writeLane.toArray()]) op.interrupt(error);
     this.sides.clear();
     this.writeLane.clear();
-    this.decideResults();
+    decideResults(this);
     this.wakeReader();
     if (reset && this.socket !== null && !this.socket.destroyed) this.socket.resetAndDestroy();
     teardown(this);
@@ -750,7 +689,7 @@ export class TaskMachine extends TaskEventTarget {
     this.setFlag(FINISHING, true);
     for (const op of this.writeLane.toArray()) op.interrupt(error);
     this.writeLane.clear();
-    this.decideResults();
+    decideResults(this);
     this.wakeReader();
     this.sides.open();
     if (this.has(CONNECTED)) {
