@@ -10,6 +10,7 @@ import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
+import { noteProgress } from './progress.js';
 import type { TaskMachine } from './task-machine.js';
 import { afterWrite, endWrite, sent, socketWrite } from './writing.js';
 
@@ -74,7 +75,7 @@ function capturePort(task: TaskMachine): CapturePort {
         const taken = take(source, count);
         if (taken > 0) {
           task.bytesReceived += taken;
-          if (task.has(PROGRESS_WANTED)) task.noteProgress();
+          if (task.has(PROGRESS_WANTED)) noteProgress(task);
         }
         return taken;
       });

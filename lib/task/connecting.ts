@@ -16,6 +16,7 @@ import { CONNECTED, FINISHING, OPENED, WAITING_ANNOUNCED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { localAddressOf, metricsTime } from './metrics.js';
 import type { TaskMachine } from './task-machine.js';
+import { watchRoute } from './progress.js';
 import { decideResults, openedInfo } from './results.js';
 import { upgrade } from './tls-switch.js';
 import { socketWrite } from './writing.js';
@@ -219,7 +220,7 @@ function opening(task: TaskMachine, tls: SecureConnectionInfo | null): void {
   if (task.has(FINISHING)) return;
   task.sides.open();
   task.writeLane.open();
-  task.watchRoute();
+  watchRoute(task);
   task.setSeldom('openedTls', tls);
   task.setFlag(OPENED, true);
   decideResults(task);

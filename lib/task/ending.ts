@@ -6,6 +6,7 @@ import { streamTaskError } from '../errors.js';
 import { StreamTaskCompleteEvent } from './events.js';
 import { COMPLETED, EOF_RECEIVED, FINISHING, SOCKET_CLOSED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
+import { emitProgress } from './progress.js';
 import { decideResults } from './results.js';
 import type { TaskMachine } from './task-machine.js';
 
@@ -55,7 +56,7 @@ export function socketClosed(task: TaskMachine): void {
 function complete(task: TaskMachine): void {
   if (task.inState(COMPLETED)) return;
   const error = task.failure;
-  task.emitProgress();
+  emitProgress(task);
   task.setState('completed');
   decideResults(task);
   task.list?.remove(task);

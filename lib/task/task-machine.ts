@@ -16,7 +16,6 @@ import type { ServiceDescriptor, ServiceTarget } from '../connect/service.js';
 import type { SecureConnectionInfo, TLSOptions } from '../tls/secure.js';
 import type { ResolvedConfiguration } from '../configuration.js';
 import {
-  PROGRESS_INTERVAL_MS,
   STOP_TLS_READ_SLACK_BYTES,
 } from '../constants.js';
 import { Deferred } from '../io/deferred.js';
@@ -28,7 +27,6 @@ import {
   type ErrorContext,
 } from '../errors.js';
 import {
-  StreamTaskProgressEvent,
   type StreamTaskDelegate,
 } from './events.js';
 import { Lane } from '../io/lane.js';
@@ -36,6 +34,7 @@ import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { captureStreams } from './capture.js';
+import { noteProgress, watchRoute } from './progress.js';
 import { closedPromise, decideResults, openedPromise } from './results.js';
 import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { endWrite, enqueueWrite, type WriteBatch } from './writing.js';
@@ -75,7 +74,6 @@ import {
 import { WriteOp } from '../io/write-ops.js';
 import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
-import { watchLocalAddress } from './route-watcher.js';
 import { socketReads } from '../io/socket-reads.js';
 import type { PendingRead, Reader } from '../io/read-ops.js';
 import type {
@@ -604,7 +602,7 @@ export class TaskMachine extends TaskEventTarget {
   /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
   onBytes(chunk: Buffer): boolean {
     this.bytesReceived += chunk.length;
-    if (this.has(PROGRESS_WANTED)) this.noteProgress();
+    if (this.has(PROGRESS_WANTED)) noteProgress(this);
     if (!this.has(READ_CLOSED)) {
       this.buffer.push(chunk);
       this.wakeReader();
@@ -782,45 +780,15 @@ export class TaskMachine extends TaskEventTarget {
     }
   }
 
-  // ---- Progress -------------------------------------------------------------------------------
+  // ---- Events wanted (progress.ts) ----------------------------------------------------------------
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
     if (args[0] === 'progress') this.setFlag(PROGRESS_WANTED, true);
     if (args[0] === 'betterroute' && !this.has(BETTER_ROUTE_WANTED)) {
       this.setFlag(BETTER_ROUTE_WANTED, true);
-      this.watchRoute();
+      watchRoute(this);
     }
     super.addEventListener(...args);
-  }
-
-  /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
-  watchRoute(): void {
-    const address = this.local?.address ?? null;
-    if (!this.has(BETTER_ROUTE_WANTED) || this.rare().unwatchRoute !== undefined || address === null || this.has(FINISHING)) return;
-    this.setSeldom('unwatchRoute', watchLocalAddress(address, () => {
-      if (mayHaveListeners(this)) this.dispatchEvent(new Event('betterroute'));
-      this.callDelegate('betterRouteDiscovered');
-    }));
-  }
-
-  /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */
-  noteProgress(): void {
-    if (!this.has(PROGRESS_WANTED) || this.rare().progressTimer !== undefined || this.has(FINISHING)) return;
-    this.setSeldom('progressTimer', setTimeout(() => {
-      this.setSeldom('progressTimer', undefined);
-      this.emitProgress();
-    }, PROGRESS_INTERVAL_MS));
-  }
-
-  emitProgress(): void {
-    if (!this.has(PROGRESS_WANTED)) return;
-    const sent = this.bytesSent;
-    const received = this.bytesReceived;
-    if (sent === this.rare().progressSent && received === this.rare().progressReceived) return;
-    this.setSeldom('progressSent', sent);
-    this.setSeldom('progressReceived', received);
-    if (mayHaveListeners(this)) this.dispatchEvent(new StreamTaskProgressEvent(sent, received));
-    this.callDelegate('didUpdateProgress', sent, received);
   }
 }
 

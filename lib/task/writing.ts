@@ -12,6 +12,7 @@ import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import { currentTick } from '../io/tick.js';
 import type { WriteOp } from '../io/write-ops.js';
 import { WRITE_CLOSED } from './flags.js';
+import { noteProgress } from './progress.js';
 import type { TaskMachine } from './task-machine.js';
 
 /** Writes sent together with one socket write. */
@@ -119,7 +120,7 @@ function wrote(task: TaskMachine, length: number, ops: Operation<void> | readonl
 
 export function sent(task: TaskMachine, length: number): void {
   task.bytesSent += length;
-  task.noteProgress();
+  noteProgress(task);
 }
 
 /** Sends FIN; `op` resolves when it was sent. */
