@@ -11,6 +11,7 @@ import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { noteProgress } from './progress.js';
+import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { afterWrite, endWrite, sent, socketWrite } from './writing.js';
 
@@ -62,9 +63,9 @@ function capturePort(task: TaskMachine): CapturePort {
         need: 1,
         done: () => {},
       };
-      task.updateFlow();
+      updateFlow(task);
     }),
-    afterRead: () => task.updateFlow(),
+    afterRead: () => updateFlow(task),
     deliveredEOF: () => task.deliveredEOF(),
     closeRead: () => task.closeReadSide(),
     readDirectly: (take) => {

@@ -15,6 +15,7 @@ import type { SecureConnectionInfo } from '../tls/secure.js';
 import { CONNECTED, FINISHING, OPENED, WAITING_ANNOUNCED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { localAddressOf, metricsTime } from './metrics.js';
+import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { watchRoute } from './progress.js';
 import { decideResults, openedInfo } from './results.js';
@@ -155,7 +156,7 @@ function onConnect(task: TaskMachine, socket: net.Socket): void {
   task.local = localAddressOf(socket);
   task.remoteAddress = socket.remoteAddress ?? '';
   task.remotePort = socket.remotePort ?? 0;
-  task.updateFlow();
+  updateFlow(task);
   if (task.rare().tlsAtStart === null && task.rare().route === null) {
     opening(task, null);
     return;

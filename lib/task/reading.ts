@@ -10,6 +10,7 @@ import type { AbortSignalLike, OperationOptions, ReadOptions, ReadResult } from 
 import { delimiterArgument, integerArgument, MAX_BYTES, optionsArgument, signalArgument, timeoutArgument } from '../validate.js';
 import { CAPTURED, EOF_RECEIVED, READ_CLOSING } from './flags.js';
 import type { DelimitedReadOptions } from './stream-task.js';
+import { submitRead } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 
 const LINE_FEED = new Uint8Array([0x0a]);
@@ -25,7 +26,7 @@ export function readData(task: TaskMachine, options?: ReadOptions): Promise<Read
   } catch (error) {
     return Promise.reject(error);
   }
-  return task.submitRead(new DataRead('readData', task.sides, timeout, signal, minLength, maxLength));
+  return submitRead(task, new DataRead('readData', task.sides, timeout, signal, minLength, maxLength));
 }
 
 export function readExactly(task: TaskMachine, count: number, options?: OperationOptions): Promise<Uint8Array> {
@@ -36,7 +37,7 @@ export function readExactly(task: TaskMachine, count: number, options?: Operatio
   } catch (error) {
     return Promise.reject(error);
   }
-  return task.submitRead(new ExactRead('readExactly', task.sides, timeout, signal, count));
+  return submitRead(task, new ExactRead('readExactly', task.sides, timeout, signal, count));
 }
 
 export function readUntil(task: TaskMachine, delimiter: string | Uint8Array, options?: DelimitedReadOptions): Promise<Uint8Array> {
@@ -73,7 +74,7 @@ export function lines(task: TaskMachine, options?: DelimitedReadOptions): AsyncI
     // A line already buffered is one resolved promise: no read object, no lane.
     const end = bufferedEnd(task, LINE_FEED, maxLength, signal);
     if (end >= 0) return Promise.resolve({ value: takeBuffered(task, end, true) as string, done: false });
-    return task.submitRead(new DelimitedRead('readLine', task.sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
+    return submitRead(task, new DelimitedRead('readLine', task.sides, timeout, signal, LINE_FEED, maxLength, 'rest', true)).then(toResult);
   });
 }
 
@@ -90,7 +91,7 @@ export function chunks(task: TaskMachine, options?: Omit<ReadOptions, 'minLength
     invalid = error;
   }
   // Each step is one read resolving to the iterator result itself.
-  return readIterator<Uint8Array>(invalid, () => task.submitRead(new ChunkRead(task.sides, timeout, signal, maxLength)));
+  return readIterator<Uint8Array>(invalid, () => submitRead(task, new ChunkRead(task.sides, timeout, signal, maxLength)));
 }
 
 /** readUntil and readLine, the delimiter checked: at once from the buffer if it can, else on the read lane. */
@@ -110,7 +111,7 @@ function delimitedRead(
   }
   const end = bufferedEnd(task, bytes, maxLength, signal);
   if (end >= 0) return Promise.resolve(takeBuffered(task, end, asLine));
-  return task.submitRead(new DelimitedRead(operation, task.sides, timeout, signal, bytes, maxLength, atEOF, asLine));
+  return submitRead(task, new DelimitedRead(operation, task.sides, timeout, signal, bytes, maxLength, atEOF, asLine));
 }
 
 function delimitedOptions(delimiter: Uint8Array, options: unknown): { maxLength: number; timeout: number; signal: AbortSignalLike | undefined } {

@@ -15,9 +15,6 @@ import type { Route } from '../connect/preamble.js';
 import type { ServiceDescriptor, ServiceTarget } from '../connect/service.js';
 import type { SecureConnectionInfo, TLSOptions } from '../tls/secure.js';
 import type { ResolvedConfiguration } from '../configuration.js';
-import {
-  STOP_TLS_READ_SLACK_BYTES,
-} from '../constants.js';
 import { Deferred } from '../io/deferred.js';
 import {
   cancelledError,
@@ -33,8 +30,9 @@ import { Lane } from '../io/lane.js';
 import { mayHaveListeners, TaskEventTarget } from './lazy-event-target.js';
 import { snapshotMetrics, type Timeline } from './metrics.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
+import { onBytes, onEnd, updateFlow, wakeReader } from './bytes-in.js';
 import { captureStreams } from './capture.js';
-import { noteProgress, watchRoute } from './progress.js';
+import { watchRoute } from './progress.js';
 import { closedPromise, decideResults, openedPromise } from './results.js';
 import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { endWrite, enqueueWrite, type WriteBatch } from './writing.js';
@@ -50,7 +48,6 @@ import {
   COMPLETED,
   CONNECTED,
   EOF_DELIVERED,
-  EOF_RECEIVED,
   FINISHING,
   PROGRESS_WANTED,
   READING,
@@ -64,7 +61,6 @@ import {
   STATE_SHIFT,
   STATES,
   STOPPABLE,
-  STOPPING_TLS,
   SUSPENDED,
   WRITE_CLOSED,
   WRITE_CLOSED_ANNOUNCED,
@@ -75,7 +71,7 @@ import { WriteOp } from '../io/write-ops.js';
 import { Operation, type PendingList } from '../io/operation.js';
 import { ReadBuffer } from '../io/read-buffer.js';
 import { socketReads } from '../io/socket-reads.js';
-import type { PendingRead, Reader } from '../io/read-ops.js';
+import type { Reader } from '../io/read-ops.js';
 import type {
   AbortSignalLike,
   ConnectionInfo,
@@ -347,14 +343,14 @@ export class TaskMachine extends TaskEventTarget {
       this.setFlag(STARTED, true);
       startConnecting(this);
     } else {
-      this.updateFlow();
+      updateFlow(this);
     }
   }
 
   suspend(): void {
     if (!this.inState(RUNNING)) return;
     this.setState('suspended');
-    this.updateFlow();
+    updateFlow(this);
   }
 
   cancel(reason?: unknown): void {
@@ -373,7 +369,7 @@ export class TaskMachine extends TaskEventTarget {
     this.sides.clear();
     this.writeLane.clear();
     decideResults(this);
-    this.wakeReader();
+    wakeReader(this);
     if (reset && this.socket !== null && !this.socket.destroyed) this.socket.resetAndDestroy();
     teardown(this);
   }
@@ -534,7 +530,7 @@ export class TaskMachine extends TaskEventTarget {
     this.buffer.clear();
     this.reader = null;
     this.announceReadClosed();
-    this.updateFlow();
+    updateFlow(this);
     this.maybeComplete();
   }
 
@@ -564,7 +560,7 @@ export class TaskMachine extends TaskEventTarget {
     const feed = task.rare().recordFeed;
     // pause(), not `return false`: that would stop reading but leave isPaused() false, and the
     // task and the TLS record feed resume by isPaused().
-    if (!(feed === null ? task.onBytes(chunk) : feed.accept(chunk))) this.pause();
+    if (!(feed === null ? onBytes(task, chunk) : feed.accept(chunk))) this.pause();
     return true;
   }
 
@@ -577,12 +573,12 @@ export class TaskMachine extends TaskEventTarget {
   }
 
   static onSecureData(this: TaskSocket, chunk: Buffer): void {
-    if (!this[TASK]!.onBytes(chunk)) this.pause();
+    if (!onBytes(this[TASK]!, chunk)) this.pause();
   }
 
   static onSocketEnd(this: TaskSocket): void {
     const task = this[TASK]!;
-    if (this === task.socket) task.onEnd();
+    if (this === task.socket) onEnd(task);
   }
 
   static onSocketError(this: TaskSocket, error: Error): void {
@@ -597,71 +593,7 @@ export class TaskMachine extends TaskEventTarget {
     if (this === task.socket) socketClosed(task);
   }
 
-  // ---- Bytes in -------------------------------------------------------------------------------
-
-  /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
-  onBytes(chunk: Buffer): boolean {
-    this.bytesReceived += chunk.length;
-    if (this.has(PROGRESS_WANTED)) noteProgress(this);
-    if (!this.has(READ_CLOSED)) {
-      this.buffer.push(chunk);
-      this.wakeReader();
-    }
-    const more = this.wantsBytes();
-    if (!more) this.setFlag(READING, false);
-    return more;
-  }
-
-  onEnd(): void {
-    this.setFlag(EOF_RECEIVED, true);
-    this.announceReadClosed();
-    this.wakeReader();
-    this.maybeComplete();
-  }
-
-  /** Whether the socket should be reading now. */
-  wantsBytes(): boolean {
-    if (this.inState(SUSPENDED)) return false;
-    if (this.has(READ_CLOSED)) return true;
-    const limit = Math.max(this.configuration.readBufferSize, this.reader?.need ?? 0);
-    return this.buffer.length < (this.has(STOPPING_TLS) ? limit + STOP_TLS_READ_SLACK_BYTES : limit);
-  }
-
-  /** Pauses or resumes the socket to match `wantsBytes()`: the backpressure from reader to peer. */
-  updateFlow(): void {
-    this.updateFlowOf(this.socket);
-  }
-
-  updateFlowOf(socket: net.Socket | null): void {
-    if (socket === null || !this.has(CONNECTED) || this.has(FINISHING)) return;
-    const want = this.wantsBytes();
-    if (want && !this.has(READING)) {
-      this.setFlag(READING, true);
-      socket.resume();
-    } else if (!want && this.has(READING)) {
-      this.setFlag(READING, false);
-      socket.pause();
-    }
-  }
-
-  wakeReader(): void {
-    const reader = this.reader;
-    if (reader !== null && reader.attempt()) {
-      this.reader = null;
-      reader.done();
-    }
-  }
-
-  /** Puts a read on the read lane (it runs at once if the lane is idle). */
-  submitRead<T>(read: PendingRead<T>): Promise<T> {
-    if (this.has(CAPTURED)) read.reject(this.capturedError(read.name));
-    else if (this.has(READ_CLOSING)) read.reject(invalidStateError(this.context(read.name), 'the read side was closed by closeRead()'));
-    else this.refusedIfCancelled(read);
-    if (read.settled) return read.promise;
-    this.sides.submit(read);
-    read.watch();
-    return read.promise;
-  }
+  // ---- Bytes in (bytes-in.ts) ------------------------------------------------------------------
 
   deliveredEOF(): void {
     if (this.has(EOF_DELIVERED)) return;
@@ -688,7 +620,7 @@ export class TaskMachine extends TaskEventTarget {
     for (const op of this.writeLane.toArray()) op.interrupt(error);
     this.writeLane.clear();
     decideResults(this);
-    this.wakeReader();
+    wakeReader(this);
     this.sides.open();
     if (this.has(CONNECTED)) {
       // A reset or broken pipe closes both sides.

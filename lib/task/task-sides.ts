@@ -9,6 +9,7 @@ import type { ReadBuffer } from '../io/read-buffer.js';
 import type { ReadPort, Reader, ReadState } from '../io/read-ops.js';
 import type { WriteOp, WritePort } from '../io/write-ops.js';
 import { EOF_RECEIVED, READING } from './flags.js';
+import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { sendOne } from './writing.js';
 
@@ -50,15 +51,15 @@ export class TaskSides extends Lane implements ReadState, ReadPort, WritePort {
     const task = this.task;
     task.reader = read;
     // A reader only ever makes the socket want more: if it is reading, nothing changes.
-    if (!task.has(READING)) task.updateFlow();
+    if (!task.has(READING)) updateFlow(task);
   }
   stopWaiting(read: Reader): void {
     if (this.task.reader === read) this.task.reader = null;
-    this.task.updateFlow();
+    updateFlow(this.task);
   }
   afterRead(): void {
     // Taking bytes only ever makes the socket want more: if it is reading, nothing changes.
-    if (!this.task.has(READING)) this.task.updateFlow();
+    if (!this.task.has(READING)) updateFlow(this.task);
   }
   sendOne(write: WriteOp): true | Later {
     return sendOne(this.task, write);

@@ -13,6 +13,7 @@ import { StreamTaskSecureEvent } from './events.js';
 import { EOF_DELIVERED, EOF_RECEIVED, FINISHING, READ_CLOSED_ANNOUNCED, READ_CLOSING, READING, SECURED, STOPPABLE, STOPPING_TLS } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { metricsTime } from './metrics.js';
+import { onBytes, onEnd, updateFlow, updateFlowOf } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 
 export function startSecureConnection(task: TaskMachine, tls?: TLSOptions): Promise<SecureConnectionInfo> {
@@ -73,7 +74,7 @@ async function downgrade(task: TaskMachine, timeout: number, stop: Promise<void>
   // The close_notify lies behind whatever the peer sent before it: read on to reach it.
   task.setFlag(STOPPING_TLS, true);
   task.setFlag(READING, !secureSocket.isPaused());
-  task.updateFlowOf(secureSocket);
+  updateFlowOf(task, secureSocket);
   let timer: NodeJS.Timeout | undefined;
   try {
     const limit = timeout > 0
@@ -110,10 +111,10 @@ async function downgrade(task: TaskMachine, timeout: number, stop: Promise<void>
     task.setFlag(EOF_DELIVERED, false);
     task.setFlag(READ_CLOSED_ANNOUNCED, false);
   }
-  for (const chunk of behind) task.onBytes(chunk);
-  if (feed.plainEnded) task.onEnd();
+  for (const chunk of behind) onBytes(task, chunk);
+  if (feed.plainEnded) onEnd(task);
   task.setFlag(READING, !plain.isPaused());
-  task.updateFlow();
+  updateFlow(task);
 }
 
 /** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
@@ -161,7 +162,7 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
     timeline.endDate = metricsTime();
     timeline.protocol = info.protocol;
     timeline.cipher = info.cipher;
-    task.updateFlow();
+    updateFlow(task);
     if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskSecureEvent(info));
     task.callDelegate('didSecureConnection', info);
     return info;
