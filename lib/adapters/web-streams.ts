@@ -58,8 +58,7 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
     if (buffer.length > 0) {
       if (request !== null) {
         // A BYOB reader: copy straight into its memory.
-        const view = request.view!;
-        request.respond(buffer.copyInto(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)));
+        request.respond(buffer.copyInto(bytesOf(request.view!)));
       } else {
         controller.enqueue(handOver(buffer.shift()));
       }
@@ -90,9 +89,9 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
   const take = (source: Buffer, count: number): number => {
     const request = stream.byobRequest;
     if (request === null || buffer.length > 0) return 0;
-    const view = request.view!;
+    const view = bytesOf(request.view!);
     const taken = Math.min(count, view.byteLength);
-    source.copy(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 0, 0, taken);
+    source.copy(view, 0, 0, taken);
     request.respond(taken);
     return taken;
   };
@@ -124,6 +123,11 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
   }, { highWaterMark: writeHighWaterMark, size: (chunk) => chunk?.byteLength ?? 1 });
 
   return { readable: readable as ReadableStream<Uint8Array>, writable };
+}
+
+/** A BYOB request's view as bytes: the stream gives a Uint8Array, so no wrapper per read. */
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** A chunk the stream may take over: itself if nothing else views its memory, else a copy. */

@@ -6,14 +6,13 @@ import { createCapturedStreams, type CapturedStreams, type CapturePort } from '.
 import { STREAM_WRITE_HIGH_WATER_MARK } from '../constants.js';
 import { invalidStateError } from '../errors.js';
 import { exclusiveChunks, readDirectly } from '../io/socket-reads.js';
-import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { noteProgress } from './progress.js';
 import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
-import { afterWrite, endWrite, sent, socketWrite } from './writing.js';
+import { endWrite, writeUnlessWaiting } from './writing.js';
 
 /**
  * Hands the connection over, once every read and write enqueued before has completed (see
@@ -84,22 +83,7 @@ function capturePort(task: TaskMachine): CapturePort {
     write: (bytes) => {
       if (task.failure !== null) return Promise.reject(task.failure);
       if (task.has(WRITE_CLOSED)) return Promise.reject(invalidStateError(task.context('write'), 'the writable was closed'));
-      const socket = task.socket!;
-      const length = bytes.length;
-      if (mayWriteAtOnce(socket, length)) {
-        // Taken at once: no operation, and no promise for the stream to wait on.
-        socket.write(bytes);
-        if (tookAll(socket)) {
-          sent(task, length);
-          return undefined;
-        }
-        const op = task.operation<void>('write', 0, undefined, task.writeLane);
-        socket.write(NO_BYTES, (error) => afterWrite(task, socket, length, op, error));
-        return op.promise;
-      }
-      const op = task.operation<void>('write', 0, undefined, task.writeLane);
-      socketWrite(task, socket, bytes, op);
-      return op.promise;
+      return writeUnlessWaiting(task, task.socket!, bytes);
     },
     closeWrite: () => {
       const op = task.operation<void>('closeWrite', 0, undefined, task.writeLane);

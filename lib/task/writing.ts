@@ -98,8 +98,28 @@ export function socketWrite(task: TaskMachine, socket: net.Socket, bytes: Uint8A
   return socket.write(bytes, (error) => afterWrite(task, socket, length, ops, error));
 }
 
+/**
+ * A write of the captured writable: undefined when the kernel took the bytes within the call (no
+ * operation, no promise for the stream to wait on), else the promise of a write operation made then.
+ */
+export function writeUnlessWaiting(task: TaskMachine, socket: net.Socket, bytes: Uint8Array): Promise<void> | undefined {
+  const length = bytes.length;
+  const atOnce = mayWriteAtOnce(socket, length);
+  if (atOnce) {
+    socket.write(bytes);
+    if (tookAll(socket)) {
+      sent(task, length);
+      return undefined;
+    }
+  }
+  const op = task.operation<void>('write', 0, undefined, task.writeLane);
+  // Written at once but still queued: the empty write behind it reports when it finished.
+  socket.write(atOnce ? NO_BYTES : bytes, (error) => afterWrite(task, socket, length, op, error));
+  return op.promise;
+}
+
 /** A socket write finished: its operations resolve, or reject with the socket's error. */
-export function afterWrite(task: TaskMachine, socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
+function afterWrite(task: TaskMachine, socket: net.Socket, length: number, ops: Operation<void> | readonly Operation<void>[], error: Error | null | undefined): void {
   if (!error) {
     wrote(task, length, ops);
     return;
@@ -118,7 +138,7 @@ function wrote(task: TaskMachine, length: number, ops: Operation<void> | readonl
   else for (const op of ops) op.resolve();
 }
 
-export function sent(task: TaskMachine, length: number): void {
+function sent(task: TaskMachine, length: number): void {
   task.bytesSent += length;
   noteProgress(task);
 }
