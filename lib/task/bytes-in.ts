@@ -10,6 +10,8 @@ import type { PendingRead } from '../io/read-ops.js';
 import { CAPTURED, CONNECTED, EOF_RECEIVED, FINISHING, PROGRESS_WANTED, READ_CLOSED, READ_CLOSING, READING, STOPPING_TLS, SUSPENDED } from './flags.js';
 import { noteProgress } from './progress.js';
 import type { TaskMachine } from './task-machine.js';
+import { announceReadClosed } from './announce.js';
+import { capturedError } from './refusals.js';
 
 /** Each chunk the socket read, in order. Returns false to stop reading (the buffer is full). */
 export function onBytes(task: TaskMachine, chunk: Buffer): boolean {
@@ -26,7 +28,7 @@ export function onBytes(task: TaskMachine, chunk: Buffer): boolean {
 
 export function onEnd(task: TaskMachine): void {
   task.setFlag(EOF_RECEIVED, true);
-  task.announceReadClosed();
+  announceReadClosed(task);
   wakeReader(task);
   task.maybeComplete();
 }
@@ -66,7 +68,7 @@ export function wakeReader(task: TaskMachine): void {
 
 /** Puts a read on the read lane (it runs at once if the lane is idle). */
 export function submitRead<T>(task: TaskMachine, read: PendingRead<T>): Promise<T> {
-  if (task.has(CAPTURED)) read.reject(task.capturedError(read.name));
+  if (task.has(CAPTURED)) read.reject(capturedError(task, read.name));
   else if (task.has(READ_CLOSING)) read.reject(invalidStateError(task.context(read.name), 'the read side was closed by closeRead()'));
   else task.refusedIfCancelled(read);
   if (read.settled) return read.promise;

@@ -13,6 +13,10 @@ import { noteProgress } from './progress.js';
 import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { endWrite, writeUnlessWaiting } from './writing.js';
+import { callDelegate } from './announce.js';
+import { capturedError } from './refusals.js';
+import { afterEnqueued } from './after-enqueued.js';
+import { closeReadSide } from './half-close.js';
 
 /**
  * Hands the connection over, once every read and write enqueued before has completed (see
@@ -20,15 +24,15 @@ import { endWrite, writeUnlessWaiting } from './writing.js';
  */
 export function captureStreams(task: TaskMachine): Promise<CapturedStreams> {
   if (task.failure !== null) return task.rejected(task.failure);
-  if (task.has(CAPTURED)) return task.rejected(task.capturedError('captureStreams'));
+  if (task.has(CAPTURED)) return task.rejected(capturedError(task, 'captureStreams'));
   task.setFlag(CAPTURED, true);
   const op = task.operation<CapturedStreams>('captureStreams', 0, undefined, task.writeLane);
-  task.afterEnqueued(op, () => {
+  afterEnqueued(task, op, () => {
     if (!task.has(SECURED) && task.socket !== null) exclusiveChunks(task.socket);
     const streams = createCapturedStreams(capturePort(task), STREAM_WRITE_HIGH_WATER_MARK);
     op.resolve(streams);
     if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskStreamsEvent(streams));
-    task.callDelegate('didBecomeStreams', streams);
+    callDelegate(task, 'didBecomeStreams', streams);
   });
   return op.promise;
 }
@@ -66,7 +70,7 @@ function capturePort(task: TaskMachine): CapturePort {
     }),
     afterRead: () => updateFlow(task),
     deliveredEOF: () => task.deliveredEOF(),
-    closeRead: () => task.closeReadSide(),
+    closeRead: () => closeReadSide(task),
     readDirectly: (take) => {
       const socket = task.socket;
       if (task.has(SECURED) || socket === null) return;

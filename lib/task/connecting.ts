@@ -21,6 +21,7 @@ import { watchRoute } from './progress.js';
 import { decideResults, openedInfo } from './results.js';
 import { upgrade } from './tls-switch.js';
 import { socketWrite } from './writing.js';
+import { callDelegate } from './announce.js';
 
 
 export function startConnecting(task: TaskMachine): void {
@@ -129,7 +130,7 @@ export function connectFailed(task: TaskMachine, error: StreamTaskError): void {
   if (!task.has(WAITING_ANNOUNCED)) {
     task.setFlag(WAITING_ANNOUNCED, true);
     if (mayHaveListeners(task)) task.dispatchEvent(new Event('waitingforconnectivity'));
-    task.callDelegate('taskIsWaitingForConnectivity');
+    callDelegate(task, 'taskIsWaitingForConnectivity');
   }
   const retries = task.rare().retries;
   task.setSeldom('retries', retries + 1);
@@ -226,5 +227,5 @@ function opening(task: TaskMachine, tls: SecureConnectionInfo | null): void {
   task.setFlag(OPENED, true);
   decideResults(task);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('open'));
-  if (task.rare().delegate?.didOpen !== undefined) task.callDelegate('didOpen', openedInfo(task));
+  if (task.rare().delegate?.didOpen !== undefined) callDelegate(task, 'didOpen', openedInfo(task));
 }

@@ -1,14 +1,61 @@
 /**
- * The end of a task: tearing down its timers and socket, and completing once the socket closed.
- * Owns the last steps only; deciding that the task ends (fail, maybeComplete) is the machine's.
+ * The end of a task: cancelled, failed or done, then its timers and socket torn down, and complete
+ * once the socket closed. Owns every way a task ends; its parts call them through the machine's
+ * cancelWith(), fail() and maybeComplete().
  */
-import { streamTaskError } from '../errors.js';
+import { cancelledError, streamTaskError, type StreamTaskError } from '../errors.js';
+import { announceReadClosed, announceWriteClosed, callDelegate, setState } from './announce.js';
+import { wakeReader } from './bytes-in.js';
 import { StreamTaskCompleteEvent } from './events.js';
-import { COMPLETED, EOF_RECEIVED, FINISHING, SOCKET_CLOSED, WRITE_CLOSED } from './flags.js';
+import { COMPLETED, CONNECTED, EOF_DELIVERED, EOF_RECEIVED, FINISHING, READ_CLOSED, SOCKET_CLOSED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { emitProgress } from './progress.js';
 import { decideResults } from './results.js';
 import type { TaskMachine } from './task-machine.js';
+
+/** Cancels: every pending operation rejects now; `reset` sends RST instead of FIN (a captured writable's abort()). */
+export function cancelTask(task: TaskMachine, reason: unknown, reset: boolean): void {
+  if (task.has(FINISHING) || task.inState(COMPLETED)) return;
+  const error = cancelledError(task.context('task'), reason);
+  task.failure = error;
+  task.setFlag(FINISHING, true);
+  setState(task, 'canceling');
+  task.buffer.clear();
+  for (const op of [...task.sides.toArray(), ...task.writeLane.toArray()]) op.interrupt(error);
+  task.sides.clear();
+  task.writeLane.clear();
+  decideResults(task);
+  wakeReader(task);
+  if (reset && task.socket !== null && !task.socket.destroyed) task.socket.resetAndDestroy();
+  teardown(task);
+}
+
+/** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
+export function failTask(task: TaskMachine, error: StreamTaskError): void {
+  if (task.has(FINISHING) || task.inState(COMPLETED)) return;
+  task.failure = error;
+  task.setFlag(FINISHING, true);
+  for (const op of task.writeLane.toArray()) op.interrupt(error);
+  task.writeLane.clear();
+  decideResults(task);
+  wakeReader(task);
+  task.sides.open();
+  if (task.has(CONNECTED)) {
+    // A reset or broken pipe closes both sides.
+    announceReadClosed(task);
+    announceWriteClosed(task);
+  }
+  teardown(task);
+}
+
+/** Completes cleanly once the write side is closed and the read side closed or at delivered EOF. */
+export function completeIfDone(task: TaskMachine): void {
+  if (task.has(FINISHING) || task.failure !== null) return;
+  if (task.has(WRITE_CLOSED) && (task.has(READ_CLOSED) || task.has(EOF_DELIVERED))) {
+    task.setFlag(FINISHING, true);
+    teardown(task);
+  }
+}
 
 /** Stops every timer and watcher, then closes the socket; the task completes at its 'close'. */
 export function teardown(task: TaskMachine): void {
@@ -57,15 +104,15 @@ function complete(task: TaskMachine): void {
   if (task.inState(COMPLETED)) return;
   const error = task.failure;
   emitProgress(task);
-  task.setState('completed');
+  setState(task, 'completed');
   decideResults(task);
   task.list?.remove(task);
   // A snapshot makes seven Dates: only for someone who will see it.
   const listening = mayHaveListeners(task);
   if (listening || typeof task.rare().delegate?.didFinishCollectingMetrics === 'function') {
     const metrics = task.metrics;
-    task.callDelegate('didFinishCollectingMetrics', metrics);
+    callDelegate(task, 'didFinishCollectingMetrics', metrics);
     if (listening) task.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
   }
-  task.callDelegate('didCompleteWithError', error);
+  callDelegate(task, 'didCompleteWithError', error);
 }

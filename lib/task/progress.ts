@@ -8,6 +8,7 @@ import { BETTER_ROUTE_WANTED, FINISHING, PROGRESS_WANTED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { watchLocalAddress } from './route-watcher.js';
 import type { TaskMachine } from './task-machine.js';
+import { callDelegate } from './announce.js';
 
 /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
 export function watchRoute(task: TaskMachine): void {
@@ -15,7 +16,7 @@ export function watchRoute(task: TaskMachine): void {
   if (!task.has(BETTER_ROUTE_WANTED) || task.rare().unwatchRoute !== undefined || address === null || task.has(FINISHING)) return;
   task.setSeldom('unwatchRoute', watchLocalAddress(address, () => {
     if (mayHaveListeners(task)) task.dispatchEvent(new Event('betterroute'));
-    task.callDelegate('betterRouteDiscovered');
+    callDelegate(task, 'betterRouteDiscovered');
   }));
 }
 
@@ -36,5 +37,5 @@ export function emitProgress(task: TaskMachine): void {
   task.setSeldom('progressSent', sent);
   task.setSeldom('progressReceived', received);
   if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskProgressEvent(sent, received));
-  task.callDelegate('didUpdateProgress', sent, received);
+  callDelegate(task, 'didUpdateProgress', sent, received);
 }

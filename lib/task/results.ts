@@ -53,7 +53,7 @@ export function decideResults(task: TaskMachine): void {
 
 /** What `opened` resolves with, made when asked from the timeline's address fields. */
 export function openedInfo(task: TaskMachine): ConnectionInfo {
-  const info = connectionInfo(task.timeline())!;
+  const info = connectionInfo(task)!;
   const tls = task.rare().openedTls;
   if (tls !== null) info.tls = tls;
   return info;

@@ -15,6 +15,9 @@ import { mayHaveListeners } from './lazy-event-target.js';
 import { metricsTime } from './metrics.js';
 import { onBytes, onEnd, updateFlow, updateFlowOf } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
+import { callDelegate } from './announce.js';
+import { writeRefusal } from './refusals.js';
+import { afterEnqueued } from './after-enqueued.js';
 
 export function startSecureConnection(task: TaskMachine, tls?: TLSOptions): Promise<SecureConnectionInfo> {
   let settings: TLSOptions;
@@ -23,7 +26,7 @@ export function startSecureConnection(task: TaskMachine, tls?: TLSOptions): Prom
   } catch (error) {
     return Promise.reject(error);
   }
-  const refusal = task.writeRefusal('startSecureConnection');
+  const refusal = writeRefusal(task, 'startSecureConnection');
   if (refusal !== null) return task.rejected(refusal);
   if (task.has(READ_CLOSING)) return task.rejected(invalidStateError(task.context('startSecureConnection'), 'the read side was closed by closeRead()'));
   if (task.has(SECURED)) {
@@ -32,14 +35,14 @@ export function startSecureConnection(task: TaskMachine, tls?: TLSOptions): Prom
   task.setFlag(SECURED, true);
   task.setFlag(STOPPABLE, settings.allowStop === true);
   const op = task.operation<SecureConnectionInfo>('startSecureConnection', 0, undefined, task.writeLane);
-  task.afterEnqueued(op, async () => {
+  afterEnqueued(task, op, async () => {
     op.resolve(await upgrade(task, settings, task.configuration.timeoutIntervalForRequest));
   });
   return op.promise;
 }
 
 export function stopSecureConnection(task: TaskMachine): Promise<void> {
-  const refusal = task.writeRefusal('stopSecureConnection');
+  const refusal = writeRefusal(task, 'stopSecureConnection');
   if (refusal !== null) return task.rejected(refusal);
   const context = task.context('stopSecureConnection');
   if (!task.has(SECURED)) return task.rejected(invalidStateError(context, 'the connection is not secure'));
@@ -50,7 +53,7 @@ export function stopSecureConnection(task: TaskMachine): Promise<void> {
   task.setFlag(SECURED, false);
   task.setFlag(STOPPABLE, false);
   const op = task.operation<void>('stopSecureConnection', 0, undefined, task.writeLane);
-  task.afterEnqueued(op, async () => {
+  afterEnqueued(task, op, async () => {
     await downgrade(task, task.configuration.timeoutIntervalForRequest, op.promise);
     op.resolve();
   });
@@ -164,7 +167,7 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
     timeline.cipher = info.cipher;
     updateFlow(task);
     if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskSecureEvent(info));
-    task.callDelegate('didSecureConnection', info);
+    callDelegate(task, 'didSecureConnection', info);
     return info;
   } catch (error) {
     task.fail(error as StreamTaskError);

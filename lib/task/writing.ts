@@ -1,7 +1,7 @@
 /**
  * The write path: coalescing a tick's writes into one socket write, handing bytes to the socket,
- * and resolving writes when the kernel took them; FIN. Owns how bytes leave; what may be written
- * when (refusals, closing, capture) is the machine's.
+ * and resolving writes when the kernel took them; FIN. Owns how bytes leave; why a write may not
+ * run is refusals.ts's, when the write side closes half-close.ts's.
  */
 import type net from 'node:net';
 import { WRITE_BATCH_BYTES } from '../constants.js';
@@ -10,15 +10,39 @@ import { Later } from '../io/lane.js';
 import { Operation } from '../io/operation.js';
 import { mayWriteAtOnce, NO_BYTES, tookAll } from '../io/socket-writes.js';
 import { currentTick } from '../io/tick.js';
-import type { WriteOp } from '../io/write-ops.js';
+import { WriteOp } from '../io/write-ops.js';
+import type { AbortSignalLike, WritableData, WriteOptions } from '../types.js';
+import { bytesArgument, optionsArgument, signalArgument, timeoutArgument } from '../validate.js';
+import { announceWriteClosed } from './announce.js';
 import { WRITE_CLOSED } from './flags.js';
 import { noteProgress } from './progress.js';
+import { writeRefusal } from './refusals.js';
 import type { TaskMachine } from './task-machine.js';
 
 /** Writes sent together with one socket write. */
 export interface WriteBatch {
   writes: WriteOp[];
   length: number;
+}
+
+/** task.write(): checks its arguments and whether the task may write, then enqueues the write. */
+export function write(task: TaskMachine, data: WritableData, options: WriteOptions | undefined): Promise<void> {
+  let bytes: Uint8Array, timeout: number, signal: AbortSignalLike | undefined;
+  try {
+    bytes = bytesArgument('data', data);
+    const given = optionsArgument<WriteOptions>('options', options);
+    timeout = timeoutArgument('timeout', given.timeout);
+    signal = signalArgument('signal', given.signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const refusal = writeRefusal(task, 'write');
+  if (refusal !== null) return task.rejected(refusal);
+  const op = task.refusedIfCancelled(new WriteOp(task.sides, timeout, signal, bytes));
+  if (op.settled) return op.promise;
+  enqueueWrite(task, op);
+  op.watch();
+  return op.promise;
 }
 
 /**
@@ -152,7 +176,7 @@ export function endWrite(task: TaskMachine, op: Operation<void>): void {
     }
     task.setFlag(WRITE_CLOSED, true);
     op.resolve();
-    task.announceWriteClosed();
+    announceWriteClosed(task);
     task.maybeComplete();
   });
 }

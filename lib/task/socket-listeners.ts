@@ -1,0 +1,74 @@
+/**
+ * The listeners on a task's socket: its chunks, end, errors and close, shared by every task (the
+ * socket names its task), so an open task carries no closures for them. Owns the wiring; what each event means is its part's.
+ */
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { fromSystemError } from '../errors.js';
+import { socketReads } from '../io/socket-reads.js';
+import { onBytes, onEnd } from './bytes-in.js';
+import { connectFailed, connectOperation } from './connecting.js';
+import { socketClosed } from './ending.js';
+import { CONNECTED } from './flags.js';
+import type { TaskMachine } from './task-machine.js';
+
+/** A socket of a task names its task, for the listeners all tasks share. */
+const TASK = Symbol('streamtask.task');
+type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
+
+/**
+ * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
+ * TLS upgrade the plain socket's events no longer speak for the connection.
+ */
+export function wire(task: TaskMachine, socket: net.Socket): void {
+  (socket as TaskSocket)[TASK] = task;
+  socket.on('end', onSocketEnd);
+  socket.on('error', onSocketError);
+  socket.on('close', onSocketClosed);
+}
+
+/** A TLS socket over the plain one becomes the task's: its end, errors, close and records. */
+export function adoptSecureSocket(task: TaskMachine, socket: tls.TLSSocket): void {
+  task.socket = socket;
+  wire(task, socket);
+  socket.on('data', onSecureData);
+}
+
+/** One `onread` for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
+let tcpReads: net.OnReadOpts | null = null;
+
+/** The `onread` option of a task's plain socket. */
+export function plainReads(): net.OnReadOpts {
+  return (tcpReads ??= socketReads(onTcpChunk));
+}
+
+/** Each chunk a plain socket read. */
+function onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
+  const task = this[TASK]!;
+  const feed = task.rare().recordFeed;
+  // pause(), not `return false`: that would stop reading but leave isPaused() false, and the
+  // task and the TLS record feed resume by isPaused().
+  if (!(feed === null ? onBytes(task, chunk) : feed.accept(chunk))) this.pause();
+  return true;
+}
+
+function onSecureData(this: TaskSocket, chunk: Buffer): void {
+  if (!onBytes(this[TASK]!, chunk)) this.pause();
+}
+
+function onSocketEnd(this: TaskSocket): void {
+  const task = this[TASK]!;
+  if (this === task.socket) onEnd(task);
+}
+
+function onSocketError(this: TaskSocket, error: Error): void {
+  const task = this[TASK]!;
+  if (this !== task.socket) return;
+  if (task.has(CONNECTED)) task.fail(fromSystemError(error, task.context('stream'), 'networkConnectionLost'));
+  else connectFailed(task, fromSystemError(error, task.context(connectOperation(task)), 'cannotConnectToHost'));
+}
+
+function onSocketClosed(this: TaskSocket): void {
+  const task = this[TASK]!;
+  if (this === task.socket) socketClosed(task);
+}
