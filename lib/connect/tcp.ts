@@ -1,6 +1,6 @@
 /**
- * Opens the TCP connection of a task. Its bytes come through `onread` (lib/io/socket-reads.ts), not
- * as 'data' events: the socket emits none.
+ * Opens the TCP connection of a task. On Node its bytes come through `onread`
+ * (lib/io/socket-reads.ts), not as 'data' events: the socket emits none.
  */
 import net from 'node:net';
 
@@ -13,8 +13,8 @@ export interface TcpOptions {
   localAddress?: string | undefined;
   /** Resolves names instead of getaddrinfo (a configured DNS server). */
   lookup?: net.LookupFunction | undefined;
-  /** Where the bytes go (see socketReads). */
-  onread: net.OnReadOpts;
+  /** Where the bytes go (see socketReads); undefined: as 'data' events. */
+  onread: net.OnReadOpts | undefined;
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
@@ -25,7 +25,7 @@ export function openTcp(options: TcpOptions): net.Socket {
     allowHalfOpen: true,
     noDelay: options.noDelay,
     keepAlive: options.keepAlive,
-    onread: options.onread,
+    ...(options.onread === undefined ? {} : { onread: options.onread }),
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });

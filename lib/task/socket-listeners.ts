@@ -6,6 +6,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { fromSystemError } from '../errors.js';
 import { socketReads } from '../io/socket-reads.js';
+import { NODE_ONREAD } from '../runtime.js';
 import { onBytes, onEnd } from './bytes-in.js';
 import { connectFailed, connectOperation } from './connecting.js';
 import { socketClosed } from './ending.js';
@@ -20,11 +21,22 @@ type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
  * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
  * TLS upgrade the plain socket's events no longer speak for the connection.
  */
-export function wire(task: TaskMachine, socket: net.Socket): void {
+function wire(task: TaskMachine, socket: net.Socket): void {
   (socket as TaskSocket)[TASK] = task;
   socket.on('end', onSocketEnd);
   socket.on('error', onSocketError);
   socket.on('close', onSocketClosed);
+}
+
+/** The plain TCP socket: its end, errors and close, and its bytes by 'data' where there is no Node `onread`. */
+export function wirePlain(task: TaskMachine, socket: net.Socket): void {
+  wire(task, socket);
+  if (!NODE_ONREAD) socket.on('data', onPlainData);
+}
+
+/** TLS is about to read the plain socket itself: its bytes are no longer the task's. */
+export function releasePlainBytes(socket: net.Socket): void {
+  socket.off('data', onPlainData);
 }
 
 /** A TLS socket over the plain one becomes the task's: its end, errors, close and records. */
@@ -37,9 +49,9 @@ export function adoptSecureSocket(task: TaskMachine, socket: tls.TLSSocket): voi
 /** One `onread` for every task's plain socket (see lib/io/socket-reads.ts); made on first use. */
 let tcpReads: net.OnReadOpts | null = null;
 
-/** The `onread` option of a task's plain socket. */
-export function plainReads(): net.OnReadOpts {
-  return (tcpReads ??= socketReads(onTcpChunk));
+/** The `onread` option of a task's plain socket; undefined where the runtime has no Node `onread` (runtime.ts). */
+export function plainReads(): net.OnReadOpts | undefined {
+  return NODE_ONREAD ? (tcpReads ??= socketReads(onTcpChunk)) : undefined;
 }
 
 /** Each chunk a plain socket read. */
@@ -50,6 +62,11 @@ function onTcpChunk(this: TaskSocket, chunk: Buffer): boolean {
   // task and the TLS record feed resume by isPaused().
   if (!(feed === null ? onBytes(task, chunk) : feed.accept(chunk))) this.pause();
   return true;
+}
+
+/** Each chunk of a plain socket that reads through 'data'. */
+function onPlainData(this: TaskSocket, chunk: Buffer): void {
+  onTcpChunk.call(this, chunk);
 }
 
 function onSecureData(this: TaskSocket, chunk: Buffer): void {

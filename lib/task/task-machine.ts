@@ -61,7 +61,7 @@ import { watchRoute } from './progress.js';
 import { closedPromise, openedPromise } from './results.js';
 import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
-import { adoptSecureSocket, plainReads, wire } from './socket-listeners.js';
+import { adoptSecureSocket, plainReads, releasePlainBytes, wirePlain } from './socket-listeners.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { summary, type TaskSummary } from './summary.js';
 import type { LiveList, TaskList } from './task-list.js';
@@ -283,10 +283,12 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
   // Methods, not imports: a part calls another through the task where importing it would close a
   // loop of imports (the socket's listeners reach connecting, ending and bytes-in; those end the task).
 
-  /** Listens to `socket` for as long as it is the task's (socket-listeners.ts). */
-  wire(socket: net.Socket): void { wire(this, socket); }
-  /** The `onread` option of a task's plain socket (socket-listeners.ts). */
-  plainReads(): net.OnReadOpts { return plainReads(); }
+  /** Listens to the plain TCP socket for as long as it is the task's (socket-listeners.ts). */
+  wire(socket: net.Socket): void { wirePlain(this, socket); }
+  /** The `onread` option of a task's plain socket, if the runtime has Node's (socket-listeners.ts). */
+  plainReads(): net.OnReadOpts | undefined { return plainReads(); }
+  /** TLS reads the plain socket itself from now on (socket-listeners.ts). */
+  releasePlainBytes(socket: net.Socket): void { releasePlainBytes(socket); }
   /** A TLS socket over the plain one becomes the task's (socket-listeners.ts). */
   adoptSecureSocket(socket: tls.TLSSocket): void { adoptSecureSocket(this, socket); }
   /** Cancels; `reset` sends RST instead of FIN (ending.ts). */

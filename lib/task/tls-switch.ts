@@ -147,6 +147,8 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
   task.setFlag(READING, true);
   const feed = settings.allowStop === true ? new TlsRecordFeed(plain) : null;
   task.setSeldom('recordFeed', feed);
+  // Without the feed, TLS reads the socket: none of its bytes may reach the task's buffer.
+  if (feed === null) task.releasePlainBytes(plain);
   plain.resume();
   try {
     // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
