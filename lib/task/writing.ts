@@ -169,16 +169,25 @@ function sent(task: TaskMachine, length: number): void {
 
 /** Sends FIN; `op` resolves when it was sent. */
 export function endWrite(task: TaskMachine, op: Operation<void>): void {
-  task.socket!.end((error?: Error | null) => {
-    if (error) {
-      op.reject(task.failure ?? fromSystemError(error, op.context));
-      return;
+  const socket = task.socket!;
+  // TLS over the record feed: the TLS socket's end sends our close_notify, the FIN is ours to send.
+  let feed = task.rare().recordFeed;
+  const ended = (error?: Error | null): void => {
+    if (error) op.reject(task.failure ?? fromSystemError(error, op.context));
+    else if (feed !== null) {
+      const tcp = feed;
+      feed = null;
+      tcp.endPlain(ended);
+    } else {
+      task.setFlag(WRITE_CLOSED, true);
+      op.resolve();
+      announceWriteClosed(task);
+      task.maybeComplete();
     }
-    task.setFlag(WRITE_CLOSED, true);
-    op.resolve();
-    announceWriteClosed(task);
-    task.maybeComplete();
-  });
+  };
+  // Bun's TLS socket shuts down by itself at the peer's close_notify: then only the FIN is left.
+  if (feed !== null && socket.writableFinished) ended(null);
+  else socket.end(ended);
 }
 
 /** The bytes of `writes` in one new buffer. */

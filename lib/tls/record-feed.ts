@@ -35,8 +35,6 @@ export class TlsRecordFeed extends Duplex {
   #plainEnded = false;
   #detached = false;
   #endPushed = false;
-  /** Keep the TCP connection open when TLS shuts down (stopping, not closing). */
-  #keepPlainOpen = false;
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   readonly #onPlainEnd = (): void => {
     this.#plainEnded = true;
@@ -81,10 +79,9 @@ export class TlsRecordFeed extends Duplex {
 
   /**
    * Resolves once the peer's close_notify has gone through; rejects if the connection ends or
-   * fails first. Ending the TLS socket after this call keeps the TCP connection open.
+   * fails first.
    */
   closeNotify(): Promise<void> {
-    this.#keepPlainOpen = true;
     if (this.#closeNotified) return Promise.resolve();
     if (this.destroyed || this.#plainEnded || this.#plain.destroyed) {
       return Promise.reject(new Error('the connection ended before the peer\'s close_notify'));
@@ -115,9 +112,15 @@ export class TlsRecordFeed extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    // TLS shut down (our close_notify is written). Closing sends FIN too; stopping does not.
-    if (this.#keepPlainOpen) callback();
-    else this.#plain.end(() => callback());
+    // TLS shut down (our close_notify is written). That alone never ends the TCP connection: Bun's
+    // TLS socket shuts down by itself at the peer's close_notify, before the task may stop TLS and
+    // go on in plaintext. The task's closeWrite() sends the FIN (endPlain).
+    callback();
+  }
+
+  /** The task closes its write side: FIN on the TCP connection, after our close_notify. */
+  endPlain(callback: (error?: Error | null) => void): void {
+    this.#plain.end(callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
