@@ -4,17 +4,17 @@
  * a STARTTLS server, an FTP-like CCC server, a WebSocket server for Upgrade, an HTTP CONNECT proxy
  * and a SOCKS5 proxy.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createProxy } from 'proxy';
 import socks5 from 'simple-socks';
 import { WebSocketServer } from 'ws';
+import { startCccPeer } from '../__tests__/helpers/ccc-peer.js';
 import { makeCertificates } from '../__tests__/helpers/certificates.js';
+import { startStartTlsPeer } from '../__tests__/helpers/tls-peers.js';
 
 /** What checks.mjs is told, as JSON in the ACCEPTANCE_PEERS environment variable. */
 export interface PeerPorts {
@@ -44,23 +44,8 @@ export interface Peers {
   close(): Promise<void>;
 }
 
-/** The tests' CCC peer (__tests__/helpers/ccc_peer.py); from build/acceptance/, two folders up is the repository. */
+/** The tests' CCC peer script; from build/acceptance/, two folders up is the repository. */
 const CCC_PEER = fileURLToPath(new URL('../../__tests__/helpers/ccc_peer.py', import.meta.url));
-
-async function startCccPeer(certPath: string, keyPath: string): Promise<{ port: number; close(): Promise<void> }> {
-  const child = spawn('python3', [CCC_PEER, certPath, keyPath, 'server-first'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await once(lines, 'line')) as [string];
-  lines.close();
-  return {
-    port: Number(line),
-    close: async () => {
-      const exited = once(child, 'exit');
-      child.stdin.end();
-      await exited;
-    },
-  };
-}
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -99,35 +84,13 @@ export async function startPeers(): Promise<Peers> {
     socket.on('error', () => {});
     socket.pipe(socket);
   }));
-  const startTls = track(net.createServer({ allowHalfOpen: true }, (socket) => {
-    socket.write('READY\n');
-    let pending = '';
-    const onPlain = (data: Buffer): void => {
-      pending += data.toString('latin1');
-      if (!pending.includes('STARTTLS\n')) return;
-      socket.off('data', onPlain);
-      socket.write('GO\n');
-      const secure = new tls.TLSSocket(socket, { isServer: true, key: certs.leaf.key, cert: certs.leaf.cert });
-      secure.on('error', () => {});
-      let text = '';
-      secure.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        let end: number;
-        while ((end = text.indexOf('\n')) >= 0) {
-          secure.write(`SECURE ${text.slice(0, end)}\n`);
-          text = text.slice(end + 1);
-        }
-      });
-      secure.on('end', () => secure.end());
-    };
-    socket.on('data', onPlain);
-  }));
+  const startTls = await startStartTlsPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
   const webServer = track(http.createServer());
   const wss = new WebSocketServer({ server: webServer as http.Server });
   wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
   const httpProxy = track(createProxy(http.createServer()));
   const socksProxy = track(socks5.createServer() as net.Server);
-  const ccc = await startCccPeer(certs.leaf.certPath, certs.leaf.keyPath);
+  const ccc = await startCccPeer(certs.leaf, 'server-first', CCC_PEER);
 
   const ports: PeerPorts = {
     ca: certs.ca,
@@ -136,7 +99,7 @@ export async function startPeers(): Promise<Peers> {
     counter: await listen(counter),
     silent: await listen(silent),
     tlsEcho: await listen(tlsEcho),
-    startTls: await listen(startTls),
+    startTls: startTls.port,
     webSocket: await listen(webServer),
     httpProxy: await listen(httpProxy),
     socksProxy: await listen(socksProxy),
@@ -147,6 +110,7 @@ export async function startPeers(): Promise<Peers> {
     async close() {
       wss.close();
       await ccc.close();
+      await startTls.close();
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
       certs.remove();

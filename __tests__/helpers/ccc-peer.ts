@@ -17,8 +17,9 @@ export interface CccPeer {
   close(): Promise<void>;
 }
 
-export async function startCccPeer(leaf: KeyPair, mode: CccMode | `implicit-${CccMode}`): Promise<CccPeer> {
-  const child = spawn('python3', [SCRIPT, leaf.certPath, leaf.keyPath, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** `script`: where ccc_peer.py is, for callers built elsewhere (the acceptance run runs from build/). */
+export async function startCccPeer(leaf: KeyPair, mode: CccMode | `implicit-${CccMode}`, script = SCRIPT): Promise<CccPeer> {
+  const child = spawn('python3', [script, leaf.certPath, leaf.keyPath, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const [line] = (await once(lines, 'line')) as [string];
   lines.close();
