@@ -6,6 +6,7 @@ import { createCapturedStreams, type CapturedStreams, type CapturePort } from '.
 import { STREAM_WRITE_HIGH_WATER_MARK } from '../constants.js';
 import { invalidStateError } from '../errors.js';
 import { exclusiveChunks, readDirectly } from '../io/socket-reads.js';
+import { NODE_ONREAD } from '../runtime.js';
 import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
@@ -73,7 +74,8 @@ function capturePort(task: TaskMachine): CapturePort {
     closeRead: () => closeReadSide(task),
     readDirectly: (take) => {
       const socket = task.socket;
-      if (task.has(SECURED) || socket === null) return;
+      // Only a socket that reads through Node's onread can hand its reads over (runtime.ts).
+      if (!NODE_ONREAD || task.has(SECURED) || socket === null) return;
       readDirectly(socket, take === null ? null : (source, count) => {
         if (task.has(READ_CLOSED) || task.rare().recordFeed !== null) return 0;
         const taken = take(source, count);

@@ -238,9 +238,12 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
   resume(): void {
     if (!this.inState(SUSPENDED)) return;
     setState(this, 'running');
-    if (this.has(STARTED)) return updateFlow(this);
-    this.setFlag(STARTED, true);
-    startConnecting(this);
+    if (this.has(STARTED)) {
+      updateFlow(this);
+    } else {
+      this.setFlag(STARTED, true);
+      startConnecting(this);
+    }
   }
 
   suspend(): void {
