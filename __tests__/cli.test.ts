@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
@@ -39,8 +42,8 @@ function cli(args: string[], input: string | Buffer = '', keepStdinOpen = false)
   });
 }
 
-/** A plain server: on FIN, answers with the SHA-256 of everything it got, then its own FIN. */
-async function startHashPeer(): Promise<{ port: number; close(): Promise<void> }> {
+/** A plain server: on FIN, answers with the SHA-256 of everything it got, then its own FIN. On `path`, a Unix socket. */
+async function startHashPeer(path?: string): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
@@ -49,9 +52,9 @@ async function startHashPeer(): Promise<{ port: number; close(): Promise<void> }
     socket.on('data', (chunk: Buffer) => hash.update(chunk));
     socket.on('end', () => socket.end(`${hash.digest('hex')}\n`));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => (path === undefined ? server.listen(0, '127.0.0.1', resolve) : server.listen(path, resolve)));
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: path === undefined ? (server.address() as net.AddressInfo).port : 0,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -76,6 +79,27 @@ describe('streamtask HOST PORT', () => {
       expect(run.stdout.toString()).toBe(`${createHash('sha256').update(payload).digest('hex')}\n`);
     } finally {
       await peer.close();
+    }
+  });
+
+  test('-U PATH: the same over a Unix domain socket, as nc -U', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamtask-cli-'));
+    const path = join(dir, 'hash.sock');
+    const peer = await startHashPeer(path);
+    try {
+      const payload = randomBytes(64 * 1024);
+      const run = await cli(['-U', path], payload);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout.toString()).toBe(`${createHash('sha256').update(payload).digest('hex')}\n`);
+      const missing = await cli(['-U', join(dir, 'nobody.sock')]);
+      expect(missing.code).toBe(4);
+      expect(missing.stderr).toContain('nobody.sock');
+      const both = await cli(['-U', path, 'localhost', '25']);
+      expect(both.code).toBe(2);
+    } finally {
+      await peer.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -68,6 +68,14 @@ export function hostArgument(value: unknown): string {
   return value;
 }
 
+/** The path of a Unix domain socket (on Linux, one that starts with NUL is in the abstract namespace). */
+export function pathArgument(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`Expected \`${name}\` to be the non-empty path of a Unix domain socket, got ${describe(value)}`);
+  }
+  return value;
+}
+
 export function portArgument(value: unknown): number {
   if (typeof value === 'string' && /^\d+$/.test(value)) value = Number(value);
   if (value === undefined) throw new TypeError(`Expected \`port\` to be an integer from 1 to 65535, got ${describe(value)}`);

@@ -13,6 +13,8 @@ export interface CliOptions {
   insecure: boolean;
   proxy?: string;
   service?: { type: string; domain: string };
+  /** A Unix domain socket (-U PATH), as nc -U. */
+  unixSocket?: string;
   upgrade?: string;
   protocol?: string;
   timeout: number;
@@ -27,6 +29,7 @@ and openssl s_client, built on the streamtask library.
 
 Usage:
   streamtask [options] HOST PORT
+  streamtask [options] -U PATH
   streamtask [options] --service _TYPE._tcp.DOMAIN
   streamtask [options] --upgrade URL --protocol NAME
 
@@ -38,6 +41,8 @@ Options:
   --ca FILE             trust the CA certificates in FILE (PEM) instead of the system's
   --insecure            do not verify the certificate (prints a warning; never in production)
   --proxy URL           through a proxy: http://[user:pass@]host:port or socks5://host:port
+  -U, --unix PATH       connect to the Unix domain socket PATH instead of HOST PORT (TLS over it
+                        verifies "localhost" unless --servername says otherwise)
   --service NAME        find HOST and PORT by DNS SRV, e.g. _imap._tcp.example.com (_ipp._tcp.local: multicast DNS)
   --upgrade URL         send an HTTP Upgrade request to URL (http: or https:), then pipe
   --protocol NAME       the protocol to upgrade to (required with --upgrade for http: URLs)
@@ -52,6 +57,7 @@ and the answer is still read to its end. The tool exits when the server has clos
 
 Examples:
   printf 'PING\\r\\n' | streamtask 127.0.0.1 6379
+  printf 'PING\\r\\n' | streamtask -U /run/redis/redis-server.sock
   streamtask --tls -v example.com 443 < request.txt
   streamtask --starttls smtp -v mail.example.com 587
   streamtask --service _imaps._tcp.example.com --tls
@@ -88,6 +94,7 @@ export function parseCommandLine(argv: string[]): CliOptions {
         insecure: { type: 'boolean', default: false },
         proxy: { type: 'string' },
         service: { type: 'string' },
+        unix: { type: 'string', short: 'U' },
         upgrade: { type: 'string' },
         protocol: { type: 'string' },
         timeout: { type: 'string' },
@@ -122,9 +129,13 @@ export function parseCommandLine(argv: string[]): CliOptions {
     options.starttls = values.starttls as StartTlsProtocol;
   }
   if (options.tls && options.starttls !== undefined) throw new UsageError('--tls and --starttls exclude each other');
-  const ways = [values.service !== undefined, values.upgrade !== undefined, positionals.length > 0].filter(Boolean).length;
-  if (ways !== 1) throw new UsageError('give HOST PORT, or --service, or --upgrade (one of them); see --help');
-  if (values.service !== undefined) {
+  const ways = [values.service !== undefined, values.upgrade !== undefined, values.unix !== undefined, positionals.length > 0]
+    .filter(Boolean).length;
+  if (ways !== 1) throw new UsageError('give HOST PORT, or -U PATH, or --service, or --upgrade (one of them); see --help');
+  if (values.unix !== undefined) {
+    if (values.unix === '') throw new UsageError('-U must name the path of a Unix domain socket, got ""');
+    options.unixSocket = values.unix;
+  } else if (values.service !== undefined) {
     const match = /^(_[A-Za-z0-9-]+\._tcp)\.(.+)$/.exec(values.service);
     if (match === null) throw new UsageError(`--service must look like _imap._tcp.example.com, got ${JSON.stringify(values.service)}`);
     options.service = { type: match[1]!, domain: match[2]! };

@@ -51,9 +51,10 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
     reporter.say(`upgraded: ${response.status} ${response.statusText}, protocol ${response.headers.upgrade ?? '?'}`);
     return task;
   }
-  const task = options.service !== undefined
-    ? session.streamTask({ service: options.service, ...(options.tls ? { tls } : {}) })
-    : session.streamTask({ host: options.host!, port: options.port!, ...(options.tls ? { tls } : {}) });
+  const secure = options.tls ? { tls } : {};
+  const task = options.service !== undefined ? session.streamTask({ service: options.service, ...secure })
+    : options.unixSocket !== undefined ? session.streamTask({ path: options.unixSocket, ...secure })
+    : session.streamTask({ host: options.host!, port: options.port!, ...secure });
   task.resume();
   reporter.connected(await task.opened, task.metrics);
   if (options.starttls !== undefined) {

@@ -1,6 +1,6 @@
 /**
- * Opens the TCP connection of a task. On Node its bytes come through `onread`
- * (lib/io/socket-reads.ts), not as 'data' events: the socket emits none.
+ * Opens the connection of a task: TCP, or a Unix domain socket. On Node its bytes come through
+ * `onread` (lib/io/socket-reads.ts), not as 'data' events: the socket emits none.
  */
 import net from 'node:net';
 
@@ -15,9 +15,18 @@ export interface TcpOptions {
   lookup?: net.LookupFunction | undefined;
   /** Where the bytes go (see socketReads); undefined: as 'data' events. */
   onread: net.OnReadOpts | undefined;
+  /** A Unix domain socket to connect to instead (host, port and the TCP options do not apply). */
+  path?: string | null | undefined;
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
+  if (options.path != null) {
+    return net.connect({
+      path: options.path,
+      allowHalfOpen: true,
+      ...(options.onread === undefined ? {} : { onread: options.onread }),
+    });
+  }
   return net.connect({
     host: options.host,
     port: options.port,

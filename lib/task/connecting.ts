@@ -85,6 +85,7 @@ function attempt(task: TaskMachine): void {
         : resolver === null ? undefined : resolverLookup(resolver),
       localAddress: config.localAddress ?? undefined,
       onread: task.plainReads(),
+      path: task.rare().path,
     });
   } catch (error) {
     connectFailed(task, fromSystemError(error, task.context(connectOperation(task)), 'cannotConnectToHost'));

@@ -13,7 +13,7 @@ import { callDelegate } from './announce.js';
 /** Watches the local address once the connection is open, if anyone listens for `betterroute`. */
 export function watchRoute(task: TaskMachine): void {
   const address = task.local?.address ?? null;
-  if (!task.has(BETTER_ROUTE_WANTED) || task.rare().unwatchRoute !== undefined || address === null || task.has(FINISHING)) return;
+  if (!task.has(BETTER_ROUTE_WANTED) || task.rare().unwatchRoute !== undefined || address === null || address === '' || task.has(FINISHING)) return;
   task.setSeldom('unwatchRoute', watchLocalAddress(address, () => {
     if (mayHaveListeners(task)) task.dispatchEvent(new Event('betterroute'));
     callDelegate(task, 'betterRouteDiscovered');

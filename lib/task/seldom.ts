@@ -26,6 +26,8 @@ export class Seldom {
   route: Route | null = null;
   service: ServiceDescriptor | null = null;
   resolver: dns.promises.Resolver | null = null;
+  /** A Unix domain socket to connect to instead of host and port (host is then 'localhost'). */
+  path: string | null = null;
   /** A service's SRV targets, in the order to try them, and the one being tried. */
   targets: ServiceTarget[] | null = null;
   targetIndex = 0;

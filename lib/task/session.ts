@@ -18,10 +18,13 @@ import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
 import { newTaskList } from './task-list.js';
 import { whenOpened } from './results.js';
-import { describe, hostArgument, portArgument } from '../validate.js';
+import { describe, hostArgument, pathArgument, portArgument } from '../validate.js';
 
-/** The options-object form of `streamTask()`: a host and port, or a DNS-SD service. */
-export type StreamTaskTarget = StreamTaskOptions & ({ host: string; port: number } | { service: ServiceDescriptor });
+/**
+ * The options-object form of `streamTask()` and `connect()`: a host and port, a DNS-SD service,
+ * or the path of a Unix domain socket.
+ */
+export type StreamTaskTarget = StreamTaskOptions & ({ host: string; port: number } | { service: ServiceDescriptor } | { path: string });
 
 /** What `session.upgrade()` takes: the request's options and the task's. */
 export type UpgradeOptions = UpgradeRequestOptions & StreamTaskOptions;
@@ -115,12 +118,20 @@ export class Session extends EventTarget {
       if (port !== undefined || options !== undefined) {
         throw new TypeError('Expected `streamTask(options)` with host and port inside the options, got extra arguments');
       }
+      const targets = (['host', 'service', 'path'] as const).filter((key) => (hostOrOptions as unknown as Record<string, unknown>)[key] !== undefined);
+      if (targets.length > 1) {
+        throw new TypeError(`Expected \`streamTask(options)\` with one of host and port, a service or a path, got ${targets.join(' and ')}`);
+      }
       if ('service' in hostOrOptions && hostOrOptions.service !== undefined) {
-        if ('host' in hostOrOptions || 'port' in hostOrOptions) {
-          throw new TypeError('Expected `streamTask(options)` with either host and port or a service, not both');
-        }
+        if ('port' in hostOrOptions) throw new TypeError('Expected `streamTask(options)` with a service and no port');
         const service = serviceArgument('options.service', hostOrOptions.service);
         return this.#createTask(service.domain, 0, hostOrOptions, [], service);
+      }
+      if ('path' in hostOrOptions && hostOrOptions.path !== undefined) {
+        if ('port' in hostOrOptions) throw new TypeError('Expected `streamTask(options)` with a path and no port');
+        const path = pathArgument('options.path', hostOrOptions.path);
+        // A Unix socket is on this machine: TLS over it verifies `localhost` unless tls.servername says otherwise.
+        return this.#createTask('localhost', 0, hostOrOptions, [], null, path);
       }
       host = (hostOrOptions as { host?: unknown }).host;
       givenPort = (hostOrOptions as { port?: unknown }).port;
@@ -133,15 +144,17 @@ export class Session extends EventTarget {
     return this.#createTask(host, givenPort, given, []);
   }
 
-  #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[], service: ServiceDescriptor | null = null): StreamTask {
+  #createTask(host: unknown, port: unknown, given: unknown, afterTls: Preamble[], service: ServiceDescriptor | null = null, path: string | null = null): StreamTask {
     if (this.#invalidated) {
       throw invalidStateError({ operation: 'streamTask' }, 'the session was invalidated; make a new Session');
     }
     const resolvedHost = hostArgument(host);
-    const resolvedPort = service === null ? portArgument(port) : 0;
+    const resolvedPort = service === null && path === null ? portArgument(port) : 0;
     const { configuration, signal, taskDescription, tlsAtStart } = resolveTaskOptions(given, this.configuration);
-    // A `.local` service is on the local link, found over multicast DNS: never through a proxy.
-    const proxy = service !== null && isMulticastDomain(service.domain) ? null : chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
+    // A `.local` service is on the local link, found over multicast DNS, and a Unix socket on
+    // this machine: never through a proxy.
+    const proxy = path !== null || (service !== null && isMulticastDomain(service.domain)) ? null
+      : chooseProxy(configuration.proxy, resolvedHost, resolvedPort);
     let route: Route | null = null;
     if (proxy !== null) route = proxyRoute(proxy, afterTls);
     else if (afterTls.length > 0) route = { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };
@@ -157,6 +170,7 @@ export class Session extends EventTarget {
       tlsAtStart,
       route,
       service,
+      path,
       resolver: this.#resolverFor(configuration.dnsServers),
     });
     return task;
@@ -181,10 +195,15 @@ export class Session extends EventTarget {
    * @example
    * ```ts
    * const task = await Session.shared.connect('127.0.0.1', 6379, { timeoutIntervalForRequest: 2000 });
+   * const local = await Session.shared.connect({ path: '/run/redis/redis-server.sock' });
    * ```
    */
-  async connect(host: string, port: number, options?: StreamTaskOptions): Promise<StreamTask> {
-    const task = this.streamTask(host, port, options);
+  connect(host: string, port: number, options?: StreamTaskOptions): Promise<StreamTask>;
+  connect(options: StreamTaskTarget): Promise<StreamTask>;
+  async connect(hostOrOptions: string | StreamTaskTarget, port?: number, options?: StreamTaskOptions): Promise<StreamTask> {
+    const task = typeof hostOrOptions === 'object' && hostOrOptions !== null && port === undefined && options === undefined
+      ? this.streamTask(hostOrOptions)
+      : this.streamTask(hostOrOptions as string, port as number, options);
     task.resume();
     await openedOrClosed(task);
     return task;

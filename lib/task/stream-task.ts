@@ -57,11 +57,17 @@ export interface StreamTaskApi {
   /** Bytes that arrived and no read has taken yet. */
   readonly bufferedAmount: number;
 
-  /** The host this task connects to (for a service: its domain until a target is chosen, then the target). */
+  /**
+   * The host this task connects to (for a service: its domain until a target is chosen, then the
+   * target; for a Unix domain socket: `'localhost'`, the name TLS over it verifies by default).
+   */
   readonly host: string;
 
-  /** The port this task connects to (for a service: 0 until a target is chosen). */
+  /** The port this task connects to (for a service: 0 until a target is chosen; for a Unix socket: 0). */
   readonly port: number;
+
+  /** The Unix domain socket this task connects to, or null for TCP. */
+  readonly path: string | null;
 
   /** The service this task was made for, if any. */
   readonly service: ServiceDescriptor | null;
@@ -293,6 +299,6 @@ export interface StreamTask extends StreamTaskApi {
 /** Untouched tasks made once at load (see settle-layout.ts); they never start and hold no socket. */
 settleLayout(() => new StreamTask({
   taskIdentifier: -1, host: '', port: 0, configuration: DEFAULT_CONFIGURATION, signal: undefined,
-  taskDescription: undefined, list: null, delegate: undefined, tlsAtStart: null, route: null,
+  taskDescription: undefined, list: null, delegate: undefined, tlsAtStart: null, route: null, path: null,
   service: null, resolver: null,
 }));

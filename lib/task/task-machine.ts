@@ -86,6 +86,8 @@ export interface StreamTaskInit {
   route: Route | null;
   /** Connect to this service's SRV targets instead of host and port. */
   service: ServiceDescriptor | null;
+  /** Connect to this Unix domain socket instead of host and port. */
+  path: string | null;
   /** Resolves names and SRV records (a configured DNS server); null: the system's. */
   resolver: dns.promises.Resolver | null;
 }
@@ -160,6 +162,7 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
     this.setFlag(STOPPABLE, init.tlsAtStart?.allowStop === true);
     this.setSeldom('route', init.route);
     this.setSeldom('service', init.service);
+    this.setSeldom('path', init.path);
     this.setSeldom('resolver', init.resolver);
     this.setSeldom('delegate', init.delegate);
     this.setFlag(PROGRESS_WANTED, typeof init.delegate?.didUpdateProgress === 'function');
@@ -218,6 +221,7 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
   get host(): string { return this.target().host; }
   get port(): number { return this.target().port; }
   get service(): ServiceDescriptor | null { return this.rare().service; }
+  get path(): string | null { return this.rare().path; }
   get opened(): Promise<ConnectionInfo> { return openedPromise(this); }
   get closed(): Promise<void> { return closedPromise(this); }
   get metrics(): TaskMetrics {
@@ -332,7 +336,8 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
 
   /** What an error of `operation` names: the service while none of its targets is known. */
   context(operation: string): ErrorContext {
-    const service = this.rare().service;
+    const { service, path } = this.rare();
+    if (path !== null) return { operation, host: path };
     if (service !== null && this.rare().targets === null) return { operation, host: `${service.type}.${service.domain}` };
     const target = this.target();
     return { operation, host: target.host, port: target.port };
