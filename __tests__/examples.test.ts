@@ -35,6 +35,20 @@ describe('more examples', () => {
   });
 });
 
+describe('tracing', () => {
+  test('the tracing example makes one span per task from the diagnostics channels', async () => {
+    const { runTracingExample } = await import('../examples/tracing-spans.js');
+    const spans = await runTracingExample(() => {});
+    expect(spans).toHaveLength(2);
+    expect(spans[0]!.status).toEqual({ code: 'OK' });
+    expect(spans[0]!.attributes).toMatchObject({ 'network.peer.address': '127.0.0.1', 'streamtask.bytes_sent': 4, 'streamtask.bytes_received': 4 });
+    expect(spans[0]!.events.map((event) => event.name)).toEqual(['open']);
+    expect(spans[1]!.status.code).toBe('ERROR');
+    expect(spans[1]!.status.message).toMatch(/^cannotConnectToHost: /);
+    expect(spans[1]!.endTime).toBeGreaterThanOrEqual(spans[1]!.startTime - 1);
+  });
+});
+
 describe('STARTTLS against a real SMTP server', () => {
   test('the SMTP example greets in plaintext, upgrades, and delivers the message over TLS', async () => {
     const { runSmtpExample } = await import('../examples/smtp-starttls.js');

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import dns2 from 'dns2';
+import net from 'node:net';
 import { orderTargets } from '../lib/connect/service.js';
 import { Session } from '../lib/index.js';
 import { expectCode } from './helpers/fixture.js';
@@ -10,6 +11,7 @@ const { Packet } = dns2;
 /** SRV and A records the test DNS server answers with; anything else is NXDOMAIN. */
 const srv = new Map<string, { priority: number; weight: number; port: number; target: string }[]>();
 const addresses = new Map<string, string>();
+const addresses6 = new Map<string, string>();
 let dnsServer: ReturnType<typeof dns2.createServer>;
 let dnsServers: string[];
 let peer: Peer;
@@ -27,7 +29,9 @@ beforeAll(async () => {
         for (const record of srv.get(name)!) response.answers.push({ name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 60, ...record } as never);
       } else if (question!.type === Packet.TYPE.A && addresses.has(name)) {
         response.answers.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address: addresses.get(name)! } as never);
-      } else if (!srv.has(name) && !addresses.has(name)) {
+      } else if (question!.type === Packet.TYPE.AAAA && addresses6.has(name)) {
+        response.answers.push({ name, type: Packet.TYPE.AAAA, class: Packet.CLASS.IN, ttl: 60, address: addresses6.get(name)! } as never);
+      } else if (!srv.has(name) && !addresses.has(name) && !addresses6.has(name)) {
         // dns2's types lag its API (RCODE, listen's type, addresses()).
         response.header.rcode = (Packet as unknown as { RCODE: { NXDOMAIN: number } }).RCODE.NXDOMAIN;
       }
@@ -41,6 +45,9 @@ beforeAll(async () => {
   addresses.set('down.example.test', '127.0.0.1');
   addresses.set('up.example.test', '127.0.0.1');
   addresses.set('app.example.test', '127.0.0.1');
+  // Both families on loopback: nothing listens on ::1 at the peer's port (it is bound to 127.0.0.1).
+  addresses.set('dual.example.test', '127.0.0.1');
+  addresses6.set('dual.example.test', '::1');
   srv.set('_imap._tcp.example.test', [
     { priority: 20, weight: 0, port: peer.port, target: 'up.example.test' },
     { priority: 10, weight: 5, port: deadPort, target: 'down.example.test' },
@@ -131,5 +138,39 @@ describe('RFC 2782 order', () => {
     }
     expect(heavyFirst / 4000).toBeGreaterThan(0.68);
     expect(heavyFirst / 4000).toBeLessThan(0.78);
+  });
+});
+
+describe('Happy Eyeballs (autoSelectFamily)', () => {
+  test('a name with ::1 (refused) and a live 127.0.0.1 connects over IPv4 by default, as Node does', async () => {
+    const task = await session.connect('dual.example.test', peer.port);
+    expect((await task.opened).remoteAddress).toBe('127.0.0.1');
+    expect(new TextDecoder().decode((await task.readData({ minLength: 20 })).data)).toBe('* OK service ready\r\n');
+  });
+
+  test('IPv6 is tried first when every family is tried; with autoSelectFamily: false the one attempt is IPv4', async () => {
+    // The other way round: a live ::1 and a refused 127.0.0.1 at the same port.
+    const six = net.createServer((socket) => socket.end('six\n'));
+    await new Promise<void>((resolve) => six.listen({ host: '::1', port: 0, ipv6Only: true }, resolve));
+    const port = (six.address() as net.AddressInfo).port;
+    try {
+      const task = await session.connect('dual.example.test', port);
+      expect((await task.opened).remoteAddress).toBe('::1');
+      expect(await task.readLine()).toBe('six');
+      task.cancel();
+      await task.closed.catch(() => {});
+      const { error } = await settle(session.connect('dual.example.test', port, { autoSelectFamily: false }));
+      expectCode(error, 'cannotConnectToHost');
+      expect((error as Error & { cause?: unknown }).cause).toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.1' });
+    } finally {
+      await new Promise((resolve) => six.close(resolve));
+    }
+  });
+
+  test('the attempt timeout is passed on, and both knobs are checked', async () => {
+    const task = await session.connect('dual.example.test', peer.port, { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 10 });
+    expect((await task.opened).remoteAddress).toBe('127.0.0.1');
+    expect(() => new Session({ autoSelectFamily: 'yes' as unknown as boolean })).toThrow(/`configuration\.autoSelectFamily` to be a boolean/);
+    expect(() => new Session({ autoSelectFamilyAttemptTimeout: 5 })).toThrow(/`configuration\.autoSelectFamilyAttemptTimeout`.*10/);
   });
 });

@@ -17,6 +17,8 @@
  *   awaited (a protocol that sends and waits for the kernel before going on). Variants: `task`,
  *   `captured-writable` (a writer of captureStreams()' writable), `promise-socket`, `raw`
  *   (socket.write with a callback, awaited through a promise).
+ * - `connect`: COUNT tasks connected, cancelled and closed one after another (a task's whole life).
+ *   Variants: `task`, `task-traced` (every diagnostics channel subscribed, with a no-op listener).
  * - `tls-ping-pong`: 64-byte round trips over TLS. Variants: `task` (await write, then readData),
  *   `task-unawaited` (write not awaited, as the hand-written reader writes), `hand-written` (a
  *   promise per chunk over a TLS socket made on a connected net.Socket, as a task makes it).
@@ -27,7 +29,8 @@
  */
 import net from 'node:net';
 import PromiseSocket from 'promise-socket';
-import { Session } from 'streamtask';
+import diagnostics from 'node:diagnostics_channel';
+import { CHANNELS, Session } from 'streamtask';
 import { rawSocket, rawTlsOverTcp, rawTlsSocket, readAwaitingEachChunk } from './clients.js';
 import { startServer } from './harness.js';
 import { handWrittenRoundTrips } from './ping-pong.js';
@@ -239,7 +242,25 @@ async function tlsReceive(): Promise<void> {
   if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
 }
 
+async function connectAndClose(): Promise<void> {
+  const server = await startServer();
+  const noop = (): void => {};
+  if (variant === 'task-traced') for (const name of Object.values(CHANNELS)) diagnostics.subscribe(name, noop);
+  try {
+    const session = new Session();
+    for (let i = 0; i < count; i++) {
+      const task = await session.connect('127.0.0.1', server.tcpPort);
+      task.cancel();
+      await task.closed.catch(noop);
+    }
+    await session[Symbol.asyncDispose]();
+  } finally {
+    await server.stop();
+  }
+}
+
 const workloads: Record<string, { variants: string[]; run: () => Promise<void> }> = {
+  'connect': { variants: ['task', 'task-traced'], run: connectAndClose },
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
   'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written'], run: tlsPingPong },

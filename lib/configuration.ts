@@ -38,6 +38,17 @@ export interface SessionConfiguration {
   /** Enable TCP keep-alive probes. Default false. */
   keepAlive?: boolean;
   /**
+   * Happy Eyeballs (RFC 8305): when a name has addresses of both families, try them alternately,
+   * each after `autoSelectFamilyAttemptTimeout`, and keep the first that connects. Default:
+   * Node's (`net.getDefaultAutoSelectFamily()`, true since Node 20). False: only the first address.
+   */
+  autoSelectFamily?: boolean;
+  /**
+   * With `autoSelectFamily`: milliseconds to wait for one address before also trying the next.
+   * At least 10. Default: Node's (`net.getDefaultAutoSelectFamilyAttemptTimeout()`, 250).
+   */
+  autoSelectFamilyAttemptTimeout?: number;
+  /**
    * When the host refuses or cannot be reached, wait and retry (capped exponential backoff,
    * `waitingforconnectivity` fires once) instead of failing, until the resource time runs out.
    * Default false.
@@ -78,6 +89,9 @@ export interface ResolvedConfiguration {
   readBufferSize: number;
   noDelay: boolean;
   keepAlive: boolean;
+  /** null: Node's default at the time of connecting (net.setDefaultAutoSelectFamily may change it). */
+  autoSelectFamily: boolean | null;
+  autoSelectFamilyAttemptTimeout: number | null;
   /** TLS defaults for this session's tasks. */
   tls: TLSOptions;
   proxy: ProxyConfiguration | null;
@@ -148,6 +162,10 @@ export function resolveConfiguration(
       `${argumentName}.readBufferSize`, given.readBufferSize, base.readBufferSize, 1, MAX_BYTES),
     noDelay: booleanArgument(`${argumentName}.noDelay`, given.noDelay, base.noDelay),
     keepAlive: booleanArgument(`${argumentName}.keepAlive`, given.keepAlive, base.keepAlive),
+    autoSelectFamily: given.autoSelectFamily === undefined ? base.autoSelectFamily
+      : booleanArgument(`${argumentName}.autoSelectFamily`, given.autoSelectFamily, false),
+    autoSelectFamilyAttemptTimeout: given.autoSelectFamilyAttemptTimeout === undefined ? base.autoSelectFamilyAttemptTimeout
+      : integerArgument(`${argumentName}.autoSelectFamilyAttemptTimeout`, given.autoSelectFamilyAttemptTimeout, 250, 10, 2_147_483_647),
     // A task's `tls` turns TLS on (see resolveTaskOptions); its settings still lay over the session's.
     tls: resolveTLSOptions(`${argumentName}.tls`, given.tls, base.tls),
     proxy: given.proxy === undefined ? base.proxy : proxyArgument(`${argumentName}.proxy`, given.proxy),
@@ -186,6 +204,8 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   readBufferSize: DEFAULT_READ_BUFFER_SIZE,
   noDelay: true,
   keepAlive: false,
+  autoSelectFamily: null,
+  autoSelectFamilyAttemptTimeout: null,
   tls: Object.freeze({}),
   proxy: null,
   waitsForConnectivity: false,

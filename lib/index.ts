@@ -26,6 +26,14 @@ export {
   type StreamTaskEventMap,
 } from './task/events.js';
 export type { SessionConfiguration, StreamTaskOptions } from './configuration.js';
+export {
+  CHANNELS,
+  type TaskCloseMessage,
+  type TaskCreateMessage,
+  type TaskErrorMessage,
+  type TaskOpenMessage,
+  type TaskSecureMessage,
+} from './task/diagnostics.js';
 export type {
   AbortSignalLike,
   ConnectionInfo,

@@ -95,14 +95,23 @@ export function makeResolver(servers: string[] | null): dns.promises.Resolver {
   return resolver;
 }
 
-/** A `lookup` for net.connect that asks `resolver` (A, then AAAA) instead of getaddrinfo. */
-export function resolverLookup(resolver: dns.promises.Resolver): LookupFunction {
+/**
+ * A `lookup` for net.connect that asks `resolver` instead of getaddrinfo. With Happy Eyeballs
+ * (`ipv6First`) the IPv6 addresses come first, as RFC 8305 §4 and RFC 6724 order them: Node tries
+ * the first address's family first and falls back to the other after the attempt timeout. With
+ * one attempt only, IPv4 comes first: it is the family that works on every network.
+ */
+export function resolverLookup(resolver: dns.promises.Resolver, ipv6First: boolean): LookupFunction {
   return (hostname, options, callback) => {
     const all = (options as { all?: boolean }).all === true;
     const family = (options as { family?: number }).family ?? 0;
     const queries: Promise<{ address: string; family: number }[]>[] = [];
     if (family !== 6) queries.push(resolver.resolve4(hostname).then((list) => list.map((address) => ({ address, family: 4 })), () => []));
-    if (family !== 4) queries.push(resolver.resolve6(hostname).then((list) => list.map((address) => ({ address, family: 6 })), () => []));
+    if (family !== 4) {
+      const six = resolver.resolve6(hostname).then((list) => list.map((address) => ({ address, family: 6 })), () => []);
+      if (ipv6First) queries.unshift(six);
+      else queries.push(six);
+    }
     void Promise.all(queries).then((lists) => answerLookup(hostname, all, lists.flat(), callback));
   };
 }

@@ -11,12 +11,22 @@ export interface TcpOptions {
   keepAlive: boolean;
   /** The local address to bind to. */
   localAddress?: string | undefined;
+  /** Happy Eyeballs and its attempt timeout; undefined: Node's defaults. */
+  autoSelectFamily?: boolean | undefined;
+  autoSelectFamilyAttemptTimeout?: number | undefined;
   /** Resolves names instead of getaddrinfo (a configured DNS server). */
   lookup?: net.LookupFunction | undefined;
   /** Where the bytes go (see socketReads); undefined: as 'data' events. */
   onread: net.OnReadOpts | undefined;
   /** A Unix domain socket to connect to instead (host, port and the TCP options do not apply). */
   path?: string | null | undefined;
+}
+
+/** Whether a connection made now tries every address (the task's setting, else Node's default). */
+export function autoSelectsFamily(setting: boolean | null): boolean {
+  if (setting !== null) return setting;
+  const nodeDefault = (net as { getDefaultAutoSelectFamily?: () => boolean }).getDefaultAutoSelectFamily;
+  return typeof nodeDefault === 'function' ? nodeDefault() : false;
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
@@ -36,6 +46,8 @@ export function openTcp(options: TcpOptions): net.Socket {
     keepAlive: options.keepAlive,
     ...(options.onread === undefined ? {} : { onread: options.onread }),
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    ...(options.autoSelectFamily === undefined ? {} : { autoSelectFamily: options.autoSelectFamily }),
+    ...(options.autoSelectFamilyAttemptTimeout === undefined ? {} : { autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
 }

@@ -7,14 +7,15 @@ import type net from 'node:net';
 import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceTarget } from '../connect/service.js';
 import { resolveMulticastService } from '../connect/mdns.js';
 import type { PreambleIO } from '../connect/preamble.js';
-import { openTcp } from '../connect/tcp.js';
+import { autoSelectsFamily, openTcp } from '../connect/tcp.js';
 import { MDNS_WAIT_MS, RETRY_FIRST_MS, RETRY_MAX_MS } from '../constants.js';
 import { fromSystemError, StreamTaskError, systemCode, timedOutError } from '../errors.js';
 import { DataRead, DelimitedRead, ExactRead, type PendingRead } from '../io/read-ops.js';
 import type { SecureConnectionInfo } from '../tls/secure.js';
 import { CONNECTED, FINISHING, OPENED, WAITING_ANNOUNCED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
-import { localAddressOf, metricsTime } from './metrics.js';
+import { connectionInfo, localAddressOf, metricsTime } from './metrics.js';
+import { openChannel, type TaskOpenMessage } from './diagnostics.js';
 import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { watchRoute } from './progress.js';
@@ -80,9 +81,11 @@ function attempt(task: TaskMachine): void {
       port: route?.port ?? target.port,
       noDelay: config.noDelay,
       keepAlive: config.keepAlive,
+      autoSelectFamily: config.autoSelectFamily ?? undefined,
+      autoSelectFamilyAttemptTimeout: config.autoSelectFamilyAttemptTimeout ?? undefined,
       // A `.local` target came with its addresses; other names go to the configured resolver.
       lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
-        : resolver === null ? undefined : resolverLookup(resolver),
+        : resolver === null ? undefined : resolverLookup(resolver, autoSelectsFamily(config.autoSelectFamily)),
       localAddress: config.localAddress ?? undefined,
       onread: task.plainReads(),
       path: task.rare().path,
@@ -227,6 +230,7 @@ function opening(task: TaskMachine, tls: SecureConnectionInfo | null): void {
   task.setSeldom('openedTls', tls);
   task.setFlag(OPENED, true);
   decideResults(task);
+  if (openChannel.hasSubscribers) openChannel.publish({ task: task.api(), connection: connectionInfo(task)! } satisfies TaskOpenMessage);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('open'));
   if (task.rare().delegate?.didOpen !== undefined) callDelegate(task, 'didOpen', openedInfo(task));
 }

@@ -6,12 +6,17 @@
 import { cancelledError, streamTaskError, type StreamTaskError } from '../errors.js';
 import { announceReadClosed, announceWriteClosed, callDelegate, setState } from './announce.js';
 import { wakeReader } from './bytes-in.js';
+import { closeChannel, errorChannel, type TaskCloseMessage, type TaskErrorMessage } from './diagnostics.js';
 import { StreamTaskCompleteEvent } from './events.js';
 import { COMPLETED, CONNECTED, EOF_DELIVERED, EOF_RECEIVED, FINISHING, READ_CLOSED, SOCKET_CLOSED, WRITE_CLOSED } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
 import { emitProgress } from './progress.js';
 import { decideResults } from './results.js';
 import type { TaskMachine } from './task-machine.js';
+
+function publishError(task: TaskMachine, error: StreamTaskError): void {
+  if (errorChannel.hasSubscribers) errorChannel.publish({ task: task.api(), error } satisfies TaskErrorMessage);
+}
 
 /** Cancels: every pending operation rejects now; `reset` sends RST instead of FIN (a captured writable's abort()). */
 export function cancelTask(task: TaskMachine, reason: unknown, reset: boolean): void {
@@ -25,6 +30,7 @@ export function cancelTask(task: TaskMachine, reason: unknown, reset: boolean): 
   task.sides.clear();
   task.writeLane.clear();
   decideResults(task);
+  publishError(task, error);
   wakeReader(task);
   if (reset && task.socket !== null && !task.socket.destroyed) task.socket.resetAndDestroy();
   teardown(task);
@@ -38,6 +44,7 @@ export function failTask(task: TaskMachine, error: StreamTaskError): void {
   for (const op of task.writeLane.toArray()) op.interrupt(error);
   task.writeLane.clear();
   decideResults(task);
+  publishError(task, error);
   wakeReader(task);
   task.sides.open();
   if (task.has(CONNECTED)) {
@@ -109,10 +116,12 @@ function complete(task: TaskMachine): void {
   task.list?.remove(task);
   // A snapshot makes seven Dates: only for someone who will see it.
   const listening = mayHaveListeners(task);
-  if (listening || typeof task.rare().delegate?.didFinishCollectingMetrics === 'function') {
+  const publishing = closeChannel.hasSubscribers;
+  if (listening || publishing || typeof task.rare().delegate?.didFinishCollectingMetrics === 'function') {
     const metrics = task.metrics;
     callDelegate(task, 'didFinishCollectingMetrics', metrics);
     if (listening) task.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
+    if (publishing) closeChannel.publish({ task: task.api(), error, metrics } satisfies TaskCloseMessage);
   }
   callDelegate(task, 'didCompleteWithError', error);
 }

@@ -14,6 +14,7 @@ import { isMulticastDomain, makeResolver, serviceArgument, type ServiceDescripto
 import type dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from '../connect/http-upgrade.js';
 import { invalidStateError } from '../errors.js';
+import { createChannel, type TaskCreateMessage } from './diagnostics.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
 import { StreamTask } from './stream-task.js';
 import { newTaskList } from './task-list.js';
@@ -173,6 +174,7 @@ export class Session extends EventTarget {
       path,
       resolver: this.#resolverFor(configuration.dnsServers),
     });
+    if (createChannel.hasSubscribers) createChannel.publish({ task } satisfies TaskCreateMessage);
     return task;
   }
 

@@ -9,6 +9,7 @@ import { isMulticastDomain } from '../connect/service.js';
 import { invalidStateError, StreamTaskError, streamTaskError, timedOutError } from '../errors.js';
 import { TlsRecordFeed } from '../tls/record-feed.js';
 import { secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
+import { secureChannel, type TaskSecureMessage } from './diagnostics.js';
 import { StreamTaskSecureEvent } from './events.js';
 import { EOF_DELIVERED, EOF_RECEIVED, FINISHING, READ_CLOSED_ANNOUNCED, READ_CLOSING, READING, SECURED, STOPPABLE, STOPPING_TLS } from './flags.js';
 import { mayHaveListeners } from './lazy-event-target.js';
@@ -168,6 +169,7 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
     timeline.protocol = info.protocol;
     timeline.cipher = info.cipher;
     updateFlow(task);
+    if (secureChannel.hasSubscribers) secureChannel.publish({ task: task.api(), secure: info } satisfies TaskSecureMessage);
     if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskSecureEvent(info));
     callDelegate(task, 'didSecureConnection', info);
     return info;
