@@ -178,8 +178,11 @@ export class Socket {
   /** Set when this socket stopped speaking for the connection (close() or startTls()). */
   #done = false;
   #upgraded = false;
-  /** The read in progress, so that startTls() can stop it and leave its bytes to the TLS socket. */
-  #reading: AbortController | null = null;
+  /**
+   * Stops the read in progress when startTls() is called, leaving its bytes to the TLS socket.
+   * One per socket, not one per read: this socket reads nothing after it fires.
+   */
+  readonly #stopReading = new AbortController();
   #readableController!: ReadableStreamDefaultController<Uint8Array>;
   #writableController!: WritableStreamDefaultController;
 
@@ -279,7 +282,7 @@ export class Socket {
     this.#upgraded = true;
     this.#done = true;
     // A read waiting for bytes stops without taking any: the handshake needs the socket's next bytes.
-    this.#reading?.abort();
+    this.#stopReading.abort();
     this.#stopStreams(new SocketError('the socket was upgraded: use the socket startTls() returned'));
     this.#resolveClosed();
     const servername = options.expectedServerHostname ?? this.#options.sni;
@@ -289,16 +292,12 @@ export class Socket {
   }
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    const reading = new AbortController();
-    this.#reading = reading;
     let result;
     try {
-      result = await this.#task.readData({ signal: reading.signal });
+      result = await this.#task.readData({ signal: this.#stopReading.signal });
     } catch (error) {
       if (!this.#done) controller.error(socketError(error));
       return;
-    } finally {
-      this.#reading = null;
     }
     if (result.data.length > 0) controller.enqueue(result.data);
     if (!result.atEOF) return;
