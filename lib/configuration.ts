@@ -74,7 +74,15 @@ export interface SessionConfiguration {
   localAddress?: string;
 }
 
-/** Per-task options: the task's own signal and description, and overrides of the configuration. */
+/**
+ * Per-task options: the task's own signal and description, and overrides of the configuration.
+ *
+ * @example
+ * ```ts
+ * const options: StreamTaskOptions = { signal: AbortSignal.timeout(30_000), taskDescription: 'imap', tls: true };
+ * const task = await session.connect('127.0.0.1', 993, options);
+ * ```
+ */
 export interface StreamTaskOptions extends SessionConfiguration {
   /** Aborting it cancels the whole task, as `cancel(signal.reason)` does. */
   signal?: AbortSignalLike;
@@ -82,21 +90,40 @@ export interface StreamTaskOptions extends SessionConfiguration {
   taskDescription?: string;
 }
 
-/** A configuration with every default filled in. */
+/**
+ * A configuration with every default filled in: what `session.configuration` shows. Each field is
+ * the {@link SessionConfiguration} field of the same name.
+ *
+ * @example
+ * ```ts
+ * const settings: Readonly<ResolvedConfiguration> = new Session({ noDelay: false }).configuration;
+ * console.log(settings.noDelay, settings.readBufferSize, settings.tls.minVersion);
+ * ```
+ */
 export interface ResolvedConfiguration {
+  /** {@inheritDoc SessionConfiguration.timeoutIntervalForRequest} */
   timeoutIntervalForRequest: number;
+  /** {@inheritDoc SessionConfiguration.timeoutIntervalForResource} */
   timeoutIntervalForResource: number;
+  /** {@inheritDoc SessionConfiguration.readBufferSize} */
   readBufferSize: number;
+  /** {@inheritDoc SessionConfiguration.noDelay} */
   noDelay: boolean;
+  /** {@inheritDoc SessionConfiguration.keepAlive} */
   keepAlive: boolean;
   /** null: Node's default at the time of connecting (net.setDefaultAutoSelectFamily may change it). */
   autoSelectFamily: boolean | null;
+  /** {@inheritDoc SessionConfiguration.autoSelectFamilyAttemptTimeout} */
   autoSelectFamilyAttemptTimeout: number | null;
   /** TLS defaults for this session's tasks. */
   tls: TLSOptions;
+  /** {@inheritDoc SessionConfiguration.proxy} */
   proxy: ProxyConfiguration | null;
+  /** {@inheritDoc SessionConfiguration.waitsForConnectivity} */
   waitsForConnectivity: boolean;
+  /** {@inheritDoc SessionConfiguration.dnsServers} */
   dnsServers: string[] | null;
+  /** {@inheritDoc SessionConfiguration.localAddress} */
   localAddress: string | null;
 }
 

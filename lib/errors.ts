@@ -2,7 +2,16 @@
  * Every error streamtask raises, in one place. Callers test `code`, never the message text.
  */
 
-/** The failure classes of a stream task. Each maps to one of Foundation's `URLError` codes. */
+/**
+ * The failure classes of a stream task. Each maps to one of Foundation's `URLError` codes; the
+ * list with what each means and what to do is docs/errors.md.
+ *
+ * @example
+ * ```ts
+ * const retryable = (code: StreamTaskErrorCode): boolean =>
+ *   code === 'timedOut' || code === 'networkConnectionLost' || code === 'cannotConnectToHost';
+ * ```
+ */
 export type StreamTaskErrorCode =
   | 'cancelled'
   | 'timedOut'
@@ -16,7 +25,14 @@ export type StreamTaskErrorCode =
   | 'incompleteRead'
   | 'limitOverrun';
 
-/** Foundation's `URLError.Code` numbers (Apple's values, not swift-corelibs-foundation's). */
+/**
+ * Foundation's `URLError.Code` numbers (Apple's values, not swift-corelibs-foundation's).
+ *
+ * @example
+ * ```ts
+ * URL_ERROR_CODES.timedOut; // -1001, as NSURLErrorTimedOut
+ * ```
+ */
 export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Object.freeze({
   cancelled: -999,
   timedOut: -1001,
@@ -33,19 +49,43 @@ export const URL_ERROR_CODES: Readonly<Record<StreamTaskErrorCode, number>> = Ob
   limitOverrun: -1,
 });
 
-/** The answer of a server or proxy that refused an upgrade or a tunnel (`badServerResponse`). */
+/**
+ * The answer of a server or proxy that refused an upgrade or a tunnel (`badServerResponse`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await session.upgrade('http://127.0.0.1:8080/chat', { protocol: 'websocket' });
+ * } catch (error) {
+ *   const response: ErrorResponse | undefined = error instanceof StreamTaskError ? error.response : undefined;
+ *   if (response) console.log(response.status, response.headers['www-authenticate']);
+ * }
+ * ```
+ */
 export interface ErrorResponse {
+  /** The status code, for example 403. */
   status: number;
+  /** The reason phrase, for example `'Forbidden'`. */
   statusText: string;
   /** Lower-case names, repeated fields joined with ", ". */
   headers: Record<string, string>;
+  /** Every field as sent, name and value, in order. */
   rawHeaders: [string, string][];
   /** The start of the body: what had arrived, at most 1024 bytes. */
   body: Uint8Array;
 }
 
-/** Extra facts an error may carry. */
+/**
+ * Extra facts an error may carry: what a test double or a wrapper passes to the constructor.
+ *
+ * @example
+ * ```ts
+ * const options: StreamTaskErrorOptions = { partialLength: 3, expectedLength: 8 };
+ * const error = new StreamTaskError('incompleteRead', 'readExactly: end of stream after 3 of 8 bytes', options);
+ * ```
+ */
 export interface StreamTaskErrorOptions {
+  /** The error underneath (a Node system error, an abort reason). */
   cause?: unknown;
   /**
    * For a write that timed out or was aborted: how many of its bytes had already been handed to
@@ -76,6 +116,7 @@ export interface StreamTaskErrorOptions {
  * ```
  */
 export class StreamTaskError extends Error {
+  /** Always `'StreamTaskError'`. */
   override readonly name = 'StreamTaskError';
   /** What kind of failure this is. Stable: test this, not the message. */
   readonly code: StreamTaskErrorCode;
@@ -90,6 +131,7 @@ export class StreamTaskError extends Error {
   /** For `badServerResponse` from an HTTP upgrade or proxy: what the server answered. */
   readonly response?: ErrorResponse;
 
+  /** Streamtask makes these; make one yourself only to stand in for a task's error. */
   constructor(code: StreamTaskErrorCode, message: string, options: StreamTaskErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;

@@ -1,6 +1,8 @@
 /**
  * streamtask: promise and async-iterator native TCP stream tasks for Node.js, after Foundation's
- * `URLSessionStreamTask`.
+ * `URLSessionStreamTask`. Start at {@link Session} and {@link StreamTask}; the guide is docs/guide.md.
+ *
+ * @module streamtask
  */
 export { Session, type StreamTaskTarget, type UpgradeOptions, type UpgradeResult } from './task/session.js';
 export type { UpgradeRequestOptions, UpgradeResponse } from './connect/http-upgrade.js';
@@ -15,7 +17,13 @@ export type {
   ServerTrustDisposition,
   TLSOptions,
 } from './tls/secure.js';
-export { StreamTaskError, URL_ERROR_CODES, type ErrorResponse, type StreamTaskErrorCode } from './errors.js';
+export {
+  StreamTaskError,
+  URL_ERROR_CODES,
+  type ErrorResponse,
+  type StreamTaskErrorCode,
+  type StreamTaskErrorOptions,
+} from './errors.js';
 export {
   StreamTaskCompleteEvent,
   StreamTaskProgressEvent,
@@ -25,7 +33,7 @@ export {
   type StreamTaskDelegate,
   type StreamTaskEventMap,
 } from './task/events.js';
-export type { SessionConfiguration, StreamTaskOptions } from './configuration.js';
+export type { ResolvedConfiguration, SessionConfiguration, StreamTaskOptions } from './configuration.js';
 export {
   CHANNELS,
   type TaskCloseMessage,

@@ -14,6 +14,8 @@
  * const { value } = await socket.readable.getReader().read();
  * await socket.close();
  * ```
+ *
+ * @module streamtask/sockets
  */
 import { StreamTaskError } from './errors.js';
 import { Session } from './task/session.js';
@@ -22,19 +24,52 @@ import type { TLSOptions } from './tls/secure.js';
 import type { ConnectionInfo, WritableData } from './types.js';
 import { describe } from './validate.js';
 
-/** Where to connect: `{ hostname, port }`. */
+/**
+ * Where to connect: `{ hostname, port }`.
+ *
+ * @example
+ * ```ts
+ * const address: SocketAddress = { hostname: '127.0.0.1', port: 6379 };
+ * const socket = connect(address);
+ * ```
+ */
 export interface SocketAddress {
+  /** A host name or an IP address (an IPv6 address without brackets). */
   hostname: string;
+  /** 1 to 65535. */
   port: number;
 }
 
-/** `{ hostname, port }`, or `"hostname:port"` (`"[::1]:443"` for an IPv6 literal). */
+/**
+ * `{ hostname, port }`, or `"hostname:port"` (`"[::1]:443"` for an IPv6 literal).
+ *
+ * @example
+ * ```ts
+ * const addresses: AnySocketAddress[] = ['127.0.0.1:6379', '[::1]:443', { hostname: 'localhost', port: 25 }];
+ * ```
+ */
 export type AnySocketAddress = string | SocketAddress;
 
-/** `'off'`: plaintext; `'on'`: TLS from the start; `'starttls'`: plaintext until `startTls()`. */
+/**
+ * `'off'`: plaintext; `'on'`: TLS from the start; `'starttls'`: plaintext until `startTls()`.
+ *
+ * @example
+ * ```ts
+ * const secureTransport: SecureTransportKind = 'starttls';
+ * const socket = connect('127.0.0.1:587', { secureTransport });
+ * ```
+ */
 export type SecureTransportKind = 'off' | 'on' | 'starttls';
 
-/** The proposal's options, and `tls` (this implementation's binding options, see below). */
+/**
+ * The proposal's options, and `tls` (this implementation's binding options, see below).
+ *
+ * @example
+ * ```ts
+ * const options: SocketOptions = { secureTransport: 'on', alpn: ['h2', 'http/1.1'], sni: 'example.com' };
+ * const socket = connect('127.0.0.1:8443', options);
+ * ```
+ */
 export interface SocketOptions {
   /** Default `'off'`. */
   secureTransport?: SecureTransportKind;
@@ -51,24 +86,54 @@ export interface SocketOptions {
   tls?: TLSOptions;
 }
 
-/** What `opened` resolves with. Addresses as `"host:port"`. */
+/**
+ * What `opened` resolves with. Addresses as `"host:port"`.
+ *
+ * @example
+ * ```ts
+ * const info: SocketInfo = await connect('127.0.0.1:6379').opened;
+ * console.log(info.remoteAddress, info.localAddress);
+ * ```
+ */
 export interface SocketInfo {
+  /** The peer, as `"127.0.0.1:6379"` or `"[::1]:6379"`. */
   remoteAddress: string | null;
+  /** Our end, in the same form. */
   localAddress: string | null;
   /** The protocol ALPN agreed on, or null. */
   alpn: string | null;
 }
 
-/** `startTls()`'s options, as Cloudflare's: the name to verify when it is not the hostname. */
+/**
+ * `startTls()`'s options, as Cloudflare's: the name to verify when it is not the hostname.
+ *
+ * @example
+ * ```ts
+ * const plain = connect('127.0.0.1:587', { secureTransport: 'starttls' });
+ * const options: StartTlsOptions = { expectedServerHostname: 'mail.example.com' };
+ * const secure = plain.startTls(options);
+ * ```
+ */
 export interface StartTlsOptions {
+  /** The name to verify and send as SNI. Default: the hostname given to `connect()`. */
   expectedServerHostname?: string;
 }
 
 /**
  * The proposal's SocketError: a TypeError whose message starts with `"SocketError: "`. `cause`
  * holds the task's {@link StreamTaskError} (its `code` says what happened) when there is one.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect('127.0.0.1:1').opened;
+ * } catch (error) {
+ *   if (error instanceof SocketError) console.log(error.message, (error.cause as StreamTaskError | undefined)?.code);
+ * }
+ * ```
  */
 export class SocketError extends TypeError {
+  /** Always `'SocketError'`. */
   override name = 'SocketError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(`SocketError: ${message}`, options);
@@ -164,6 +229,17 @@ export function connect(address: AnySocketAddress, options: SocketOptions = {}):
  * A connection as the WinterTC Sockets API sees it. Its streams read and write the task; after
  * `startTls()` they stop (their reads and writes already made still happen, in plaintext, before
  * the handshake), and the returned Socket's streams go on over TLS, with no byte lost between.
+ *
+ * @example
+ * ```ts
+ * const socket: Socket = connect('127.0.0.1:7');
+ * const writer = socket.writable.getWriter();
+ * await writer.write(new TextEncoder().encode('hello'));
+ * const { value } = await socket.readable.getReader().read();
+ * await socket.close();
+ * ```
+ *
+ * @hideconstructor
  */
 export class Socket {
   readonly #task: StreamTask;
@@ -232,10 +308,12 @@ export class Socket {
     });
   }
 
+  /** Bytes from the peer; ends at its FIN. A BYOB reader is not offered (the proposal does not ask for one). */
   get readable(): ReadableStream<Uint8Array> {
     return this.#readable;
   }
 
+  /** Bytes to the peer (strings as UTF-8); `close()` sends FIN, `abort()` resets the connection. */
   get writable(): WritableStream<WritableData> {
     return this.#writable;
   }
@@ -255,11 +333,21 @@ export class Socket {
     return this.#upgraded;
   }
 
+  /** The `secureTransport` this socket was made with (`'on'` for the socket `startTls()` returned). */
   get secureTransport(): SecureTransportKind {
     return this.#secureTransport;
   }
 
-  /** Closes the connection: the readable is cancelled and the writable aborted with `reason`. Returns `closed`. */
+  /**
+   * Closes the connection: the readable is cancelled and the writable aborted with `reason`. Returns `closed`.
+   *
+   * @example
+   * ```ts
+   * const socket = connect('127.0.0.1:6379');
+   * await socket.opened;
+   * await socket.close(); // resolves once closed
+   * ```
+   */
   close(reason?: unknown): Promise<void> {
     if (!this.#done) {
       this.#done = true;
@@ -275,6 +363,14 @@ export class Socket {
    * closed, the connection is not. Only for `secureTransport: 'starttls'`, once. Bytes the peer
    * sent that this socket had not read are the TLS socket's (or, if they came before the
    * handshake in plaintext, the task refuses the upgrade: see docs/tls.md).
+   *
+   * @example
+   * ```ts
+   * const plain = connect('127.0.0.1:587', { secureTransport: 'starttls' });
+   * // ... EHLO, STARTTLS, read the 220 on plain's streams ...
+   * const secure = plain.startTls({ expectedServerHostname: 'mail.example.com' });
+   * await secure.opened; // verified
+   * ```
    */
   startTls(options: StartTlsOptions = {}): Socket {
     if (this.#secureTransport !== 'starttls') throw new SocketError("startTls() needs secureTransport: 'starttls'");

@@ -6,11 +6,23 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { MAX_TIMER_MS } from './constants.js';
 
-/** The shape of an AbortSignal; the `abort-controller` polyfill's signals have it too. */
+/**
+ * The shape of an AbortSignal; the `abort-controller` polyfill's signals have it too.
+ *
+ * @example
+ * ```ts
+ * const signal: AbortSignalLike = AbortSignal.timeout(5000);
+ * const { data } = await task.readData({ minLength: 1, signal });
+ * ```
+ */
 export interface AbortSignalLike {
+  /** True once the signal has fired. */
   readonly aborted: boolean;
+  /** Why it fired; becomes the `cause` of the `cancelled` error. */
   readonly reason?: unknown;
+  /** Subscribes to the abort (the task listens once per waiting operation). */
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  /** Unsubscribes when the operation settles first. */
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 

@@ -15,7 +15,15 @@ import type { StreamTaskError } from '../errors.js';
 import type { ReadBuffer } from '../io/read-buffer.js';
 import { bytesArgument } from '../validate.js';
 
-/** The connection as a pair of web streams. */
+/**
+ * The connection as a pair of web streams, from `task.captureStreams()`.
+ *
+ * @example
+ * ```ts
+ * const { readable, writable }: CapturedStreams = await task.captureStreams();
+ * await readable.pipeTo(writable); // an echo: every byte back, FIN when the peer's comes
+ * ```
+ */
 export interface CapturedStreams {
   /** Bytes from the peer, beginning with those the task had buffered; ends at the peer's FIN. */
   readable: ReadableStream<Uint8Array>;

@@ -11,7 +11,15 @@ import type { Preamble } from './preamble.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** What `session.upgrade()` takes besides the URL. */
+/**
+ * What `session.upgrade()` takes besides the URL.
+ *
+ * @example
+ * ```ts
+ * const request: UpgradeRequestOptions = { protocol: 'chat/1', headers: { authorization: 'Bearer abc' } };
+ * const { task } = await session.upgrade('http://127.0.0.1:8080/chat', request);
+ * ```
+ */
 export interface UpgradeRequestOptions {
   /** The protocol to switch to (the `Upgrade` field). Default 'websocket' for ws:/wss: URLs; required otherwise. */
   protocol?: string;
@@ -23,8 +31,25 @@ export interface UpgradeRequestOptions {
   body?: string | Uint8Array;
 }
 
-/** The server's 101 answer. */
-export type UpgradeResponse = HttpResponseHead;
+/**
+ * The server's 101 answer.
+ *
+ * @example
+ * ```ts
+ * const { response }: { response: UpgradeResponse } = await session.upgrade('ws://127.0.0.1:8080/');
+ * console.log(response.status, response.headers['sec-websocket-protocol']);
+ * ```
+ */
+export interface UpgradeResponse extends HttpResponseHead {
+  /** 101. */
+  status: number;
+  /** The reason phrase, usually `'Switching Protocols'`. */
+  statusText: string;
+  /** Lower-case names; repeated fields joined with ", " (as Node's `message.headers`). */
+  headers: Record<string, string>;
+  /** Names and values as received, in order. */
+  rawHeaders: [string, string][];
+}
 
 export interface UpgradeTarget {
   host: string;

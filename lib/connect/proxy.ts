@@ -8,8 +8,24 @@ import { readResponseHead, requestHead, unexpectedResponse } from './http-head.j
 import type { Preamble, Route } from './preamble.js';
 import { socks5Preamble } from './socks5.js';
 
-/** Proxies, by kind: `http` tunnels with CONNECT, `socks` is SOCKS5. Or `'env'`. */
-export type ProxyConfiguration = { http?: string | URL; socks?: string | URL } | 'env';
+/**
+ * Proxies, by kind: `http` tunnels with CONNECT, `socks` is SOCKS5. Or `'env'`: the proxy named by
+ * `ALL_PROXY`/`HTTPS_PROXY` and skipped for hosts in `NO_PROXY`, as curl reads them.
+ *
+ * @example
+ * ```ts
+ * const proxy: ProxyConfiguration = { socks: 'socks5h://user:secret@127.0.0.1:1080' };
+ * const proxied = new Session({ proxy });
+ * ```
+ */
+export type ProxyConfiguration =
+  | {
+      /** An `http://[user:password@]host:port` proxy, asked with CONNECT. */
+      http?: string | URL;
+      /** A `socks5://` (we resolve names) or `socks5h://` (the proxy resolves them) proxy. */
+      socks?: string | URL;
+    }
+  | 'env';
 
 /** A proxy, parsed and checked. */
 export interface Proxy {

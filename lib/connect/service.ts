@@ -9,7 +9,15 @@ import type { LookupFunction } from 'node:net';
 import { streamTaskError, systemCode, type ErrorContext } from '../errors.js';
 import { describe, optionsArgument, stringArgument } from '../validate.js';
 
-/** A service to connect to, as DNS-SD names it. */
+/**
+ * A service to connect to, as DNS-SD names it: the SRV records of `_type._tcp.domain` say where.
+ *
+ * @example
+ * ```ts
+ * const service: ServiceDescriptor = { type: '_imap._tcp', domain: 'example.com' };
+ * const task = await session.connect({ service });
+ * ```
+ */
 export interface ServiceDescriptor {
   /** The service type and protocol, e.g. '_imap._tcp' or '_xmpp-client._tcp'. */
   type: string;

@@ -1,11 +1,20 @@
 /** The events a task dispatches (the task is an EventTarget), and the delegate that mirrors them. */
 import type { CapturedStreams } from '../adapters/web-streams.js';
-import type { HttpResponseHead } from '../connect/http-head.js';
+import type { UpgradeResponse } from '../connect/http-upgrade.js';
 import type { SecureConnectionInfo } from '../tls/secure.js';
 import type { StreamTaskError } from '../errors.js';
 import type { ConnectionInfo, StreamTaskState, TaskMetrics } from '../types.js';
 
-/** Dispatched last, once, when the task completes. */
+/**
+ * Dispatched last, once, when the task completes.
+ *
+ * @example
+ * ```ts
+ * task.addEventListener('complete', (event: StreamTaskCompleteEvent) => {
+ *   console.log(event.error?.code ?? 'clean', event.metrics.countOfBytesReceived);
+ * });
+ * ```
+ */
 export class StreamTaskCompleteEvent extends Event {
   /** Why the task ended, or null when both sides closed cleanly. */
   readonly error: StreamTaskError | null;
@@ -19,9 +28,20 @@ export class StreamTaskCompleteEvent extends Event {
   }
 }
 
-/** Byte counts, at most every 50 ms while bytes move, and once more before `complete`. */
+/**
+ * Byte counts, at most every 50 ms while bytes move, and once more before `complete`.
+ *
+ * @example
+ * ```ts
+ * task.addEventListener('progress', (event: StreamTaskProgressEvent) => {
+ *   process.stderr.write(`\r${event.countOfBytesReceived} bytes in`);
+ * });
+ * ```
+ */
 export class StreamTaskProgressEvent extends Event {
+  /** Bytes the kernel has accepted from us so far. */
   readonly countOfBytesSent: number;
+  /** Bytes that arrived so far. */
   readonly countOfBytesReceived: number;
 
   constructor(countOfBytesSent: number, countOfBytesReceived: number) {
@@ -31,8 +51,18 @@ export class StreamTaskProgressEvent extends Event {
   }
 }
 
-/** Dispatched when `captureStreams()` resolves, with the same streams. */
+/**
+ * Dispatched when `captureStreams()` resolves, with the same streams.
+ *
+ * @example
+ * ```ts
+ * task.addEventListener('streamscaptured', (event: StreamTaskStreamsEvent) => {
+ *   console.log('captured', event.streams.readable.locked);
+ * });
+ * ```
+ */
 export class StreamTaskStreamsEvent extends Event {
+  /** The streams `captureStreams()` resolved with. */
   readonly streams: CapturedStreams;
 
   constructor(streams: CapturedStreams) {
@@ -41,8 +71,16 @@ export class StreamTaskStreamsEvent extends Event {
   }
 }
 
-/** Dispatched when TLS is established (from the first byte or by `startSecureConnection`). */
+/**
+ * Dispatched when TLS is established (from the first byte or by `startSecureConnection`).
+ *
+ * @example
+ * ```ts
+ * task.addEventListener('secureconnection', (event: StreamTaskSecureEvent) => console.log(event.info.protocol));
+ * ```
+ */
 export class StreamTaskSecureEvent extends Event {
+  /** What the handshake negotiated. */
   readonly info: SecureConnectionInfo;
 
   constructor(info: SecureConnectionInfo) {
@@ -51,20 +89,39 @@ export class StreamTaskSecureEvent extends Event {
   }
 }
 
-/** Dispatched on the session when `upgrade()` turned an HTTP request into a stream task. */
+/**
+ * Dispatched on the session when `upgrade()` turned an HTTP request into a stream task.
+ *
+ * @example
+ * ```ts
+ * session.addEventListener('upgrade', (event) => {
+ *   const { response } = event as StreamTaskUpgradeEvent;
+ *   console.log(response.status, response.headers.upgrade);
+ * });
+ * ```
+ */
 export class StreamTaskUpgradeEvent extends Event {
   /** The running task on the upgraded connection (typed loosely here to avoid a cycle; it is a StreamTask). */
   readonly task: unknown;
-  readonly response: HttpResponseHead;
+  /** The server's 101 answer. */
+  readonly response: UpgradeResponse;
 
-  constructor(task: unknown, response: HttpResponseHead) {
+  constructor(task: unknown, response: UpgradeResponse) {
     super('upgrade');
     this.task = task;
     this.response = response;
   }
 }
 
-/** The events of a task, by name, for typed `addEventListener`. */
+/**
+ * The events of a task, by name, for typed `addEventListener`.
+ *
+ * @example
+ * ```ts
+ * const name: keyof StreamTaskEventMap = 'readclosed';
+ * task.addEventListener(name, () => console.log('no more bytes will come'));
+ * ```
+ */
 export interface StreamTaskEventMap {
   /** `task.state` changed. */
   statechange: Event;
@@ -121,7 +178,7 @@ export interface StreamTaskDelegate<Task = unknown> {
   /** `urlSession(_:writeClosedFor:)`; mirrors `writeclosed`. */
   writeClosed?(task: Task): void;
   /** `urlSession(_:dataTask:didBecome:)` with a stream task: `session.upgrade()` succeeded. */
-  didBecomeStreamTask?(task: Task, response: HttpResponseHead): void;
+  didBecomeStreamTask?(task: Task, response: UpgradeResponse): void;
   /** `urlSession(_:task:didFinishCollecting:)`, just before completion. */
   didFinishCollectingMetrics?(task: Task, metrics: TaskMetrics): void;
   /** `urlSession(_:task:didCompleteWithError:)`; mirrors `complete`. */

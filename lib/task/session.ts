@@ -23,14 +23,56 @@ import { describe, hostArgument, pathArgument, portArgument } from '../validate.
 
 /**
  * The options-object form of `streamTask()` and `connect()`: a host and port, a DNS-SD service,
- * or the path of a Unix domain socket.
+ * or the path of a Unix domain socket, with the task's options beside it.
+ *
+ * @example
+ * ```ts
+ * const targets: StreamTaskTarget[] = [
+ *   { host: '127.0.0.1', port: 6379 },
+ *   { service: { type: '_imap._tcp', domain: 'example.com' }, tls: true },
+ *   { path: '/run/redis/redis.sock' },
+ * ];
+ * const task = await session.connect(targets[0]!);
+ * ```
  */
-export type StreamTaskTarget = StreamTaskOptions & ({ host: string; port: number } | { service: ServiceDescriptor } | { path: string });
+export type StreamTaskTarget = StreamTaskOptions &
+  (
+    | {
+        /** A host name or an IPv4/IPv6 address. */
+        host: string;
+        /** 1 to 65535. */
+        port: number;
+      }
+    | {
+        /** Looked up with DNS-SD; its targets are tried in SRV order. */
+        service: ServiceDescriptor;
+      }
+    | {
+        /** The Unix domain socket to connect to. */
+        path: string;
+      }
+  );
 
-/** What `session.upgrade()` takes: the request's options and the task's. */
+/**
+ * What `session.upgrade()` takes: the request's options and the task's.
+ *
+ * @example
+ * ```ts
+ * const options: UpgradeOptions = { protocol: 'websocket', timeoutIntervalForRequest: 5000 };
+ * const { task } = await session.upgrade('ws://127.0.0.1:8080/', options);
+ * ```
+ */
 export type UpgradeOptions = UpgradeRequestOptions & StreamTaskOptions;
 
-/** What `session.upgrade()` resolves with. */
+/**
+ * What `session.upgrade()` resolves with.
+ *
+ * @example
+ * ```ts
+ * const result: UpgradeResult = await session.upgrade('ws://127.0.0.1:8080/');
+ * const first = await result.task.readData(); // the server's first bytes after its 101
+ * ```
+ */
 export interface UpgradeResult {
   /** The server's `101 Switching Protocols` answer. */
   response: UpgradeResponse;
@@ -92,7 +134,14 @@ export class Session extends EventTarget {
     return sharedSession;
   }
 
-  /** The tasks of this session that have not completed. */
+  /**
+   * The tasks of this session that have not completed.
+   *
+   * @example
+   * ```ts
+   * console.log(session.tasks.map((task) => `${task.taskIdentifier} ${task.host} ${task.state}`));
+   * ```
+   */
   get tasks(): StreamTask[] {
     return this.#tasks.toArray();
   }
@@ -253,6 +302,11 @@ export class Session extends EventTarget {
 
   /**
    * Refuses new tasks and resolves once every task has completed. The tasks go on as they are.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void session.finishTasksAndInvalidate().then(() => process.exit(0)));
+   * ```
    */
   finishTasksAndInvalidate(): Promise<void> {
     if (this.#isShared) return Promise.resolve();
@@ -261,14 +315,32 @@ export class Session extends EventTarget {
     return this.#finished;
   }
 
-  /** Refuses new tasks and cancels every task now. */
+  /**
+   * Refuses new tasks and cancels every task now.
+   *
+   * @example
+   * ```ts
+   * setTimeout(() => session.invalidateAndCancel(), 30_000).unref(); // a hard deadline for everything
+   * ```
+   */
   invalidateAndCancel(): void {
     if (this.#isShared) return;
     this.#invalidated = true;
     for (const task of this.tasks) task.cancel();
   }
 
-  /** `await using session = new Session()`: cancels every task and waits for their sockets to close. */
+  /**
+   * `await using session = new Session()`: cancels every task and waits for their sockets to close.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using session = new Session();
+   *   const task = await session.connect('127.0.0.1', 6379);
+   *   await task.write('PING\r\n');
+   * } // every task of the session is cancelled and closed here
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#isShared) return;
     const closing = this.tasks.map((task) => task.closed);

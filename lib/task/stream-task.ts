@@ -24,7 +24,15 @@ import type { StreamTaskEventMap } from './events.js';
 import { settleLayout } from './settle-layout.js';
 import { TaskMachine, type StreamTaskInit } from './task-machine.js';
 
-/** Options of the protocol reads. */
+/**
+ * Options of the protocol reads (`readUntil`, `readLine`, `lines`).
+ *
+ * @example
+ * ```ts
+ * const options: DelimitedReadOptions = { maxLength: 1000, timeout: 5000 };
+ * const reply = await task.readLine(options);
+ * ```
+ */
 export interface DelimitedReadOptions extends OperationOptions {
   /** The most bytes the result may hold, delimiter included. Default 65536. */
   maxLength?: number;
@@ -84,19 +92,54 @@ export interface StreamTaskApi {
   /** Timing and counts, under Foundation's `URLSessionTaskTransactionMetrics` names. */
   readonly metrics: TaskMetrics;
 
-  /** Starts the task (connects the first time), or lets a suspended task pull bytes again. */
+  /**
+   * Starts the task (connects the first time), or lets a suspended task pull bytes again.
+   *
+   * @example
+   * ```ts
+   * const task = session.streamTask('127.0.0.1', 6379);
+   * task.resume();
+   * await task.opened;
+   * ```
+   */
   resume(): void;
 
-  /** Stops pulling bytes from the socket until `resume()`. Buffered bytes can still be read; writes go on. */
+  /**
+   * Stops pulling bytes from the socket until `resume()`. Buffered bytes can still be read; writes go on.
+   *
+   * @example
+   * ```ts
+   * task.suspend();          // the peer is held back by TCP flow control
+   * await task.write('more please\n');
+   * task.resume();
+   * ```
+   */
   suspend(): void;
 
   /**
    * Cancels the task: the socket is destroyed at once, every pending and later operation rejects
    * with `cancelled` (its `cause` is `reason`), and the state goes `'canceling'`, then `'completed'`.
+   *
+   * @example
+   * ```ts
+   * const pending = task.readData();
+   * task.cancel(new Error('user quit'));
+   * await pending.catch((error: StreamTaskError) => console.log(error.code)); // "cancelled"
+   * ```
    */
   cancel(reason?: unknown): void;
 
-  /** Cancels the task unless it already completed, and waits for its socket to close. */
+  /**
+   * Cancels the task unless it already completed, and waits for its socket to close.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using task = await session.connect('127.0.0.1', 6379);
+   *   await task.write('PING\r\n');
+   * } // cancelled and closed here, even if the write threw
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void>;
 
   /**
@@ -170,13 +213,27 @@ export interface StreamTaskApi {
    */
   chunks(options?: Omit<ReadOptions, 'minLength'>): AsyncIterableIterator<Uint8Array>;
 
-  /** `for await (const chunk of task)`: the chunks until end of stream; `break` keeps the task. */
+  /**
+   * `for await (const chunk of task)`: the chunks until end of stream; `break` keeps the task.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of task) process.stdout.write(chunk);
+   * ```
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array>;
 
   /**
    * Stops delivering bytes, after the reads enqueued before it. Bytes still buffered are
    * dropped, later reads reject with `invalidState`. The socket keeps reading (and dropping) so
    * the peer is not stalled and its FIN or reset is still seen.
+   *
+   * @example
+   * ```ts
+   * await task.write('QUIT\r\n');
+   * await task.closeRead(); // not interested in the rest of the answer
+   * await task.closeWrite();
+   * ```
    */
   closeRead(): Promise<void>;
 
@@ -198,6 +255,13 @@ export interface StreamTaskApi {
    * Sends FIN after the writes enqueued before it; later writes reject with `invalidState`.
    * Reads go on: the peer may still answer. (It does not wait for enqueued reads, which could be
    * waiting for the peer's answer to this very FIN.)
+   *
+   * @example
+   * ```ts
+   * await task.write('SUM 1 2 3\n');
+   * await task.closeWrite();                          // the peer sees end of input
+   * const answer = await task.readData({ minLength: 1 }); // and may still answer
+   * ```
    */
   closeWrite(): Promise<void>;
 
@@ -251,6 +315,7 @@ export interface StreamTaskApi {
    * @example
    * ```ts
    * const { readable, writable } = await task.captureStreams();
+   * const consoleSink = new WritableStream<string>({ write: (text) => void process.stdout.write(text) });
    * await readable.pipeThrough(new TextDecoderStream()).pipeTo(consoleSink);
    * ```
    */
@@ -271,25 +336,49 @@ export interface StreamTaskApi {
  * console.log(new TextDecoder().decode(data)); // "+PONG\r\n"
  * await task.closeWrite();
  * ```
+ *
+ * @hideconstructor
  */
 export class StreamTask extends (TaskMachine as unknown as new (init: StreamTaskInit) => EventTarget) {}
 
+/** @inline */
 type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
+/** @inline */
 type ListenerOptions = boolean | { once?: boolean; passive?: boolean; capture?: boolean; signal?: AbortSignal };
 
 // Typed events: `task.addEventListener('complete', (event) => event.error)`.
 export interface StreamTask extends StreamTaskApi {
+  /**
+   * Listens for one of the task's events ({@link StreamTaskEventMap}), typed by its name.
+   *
+   * @example
+   * ```ts
+   * task.addEventListener('complete', (event) => console.log(event.error?.code ?? 'clean'), { once: true });
+   * ```
+   */
   addEventListener<K extends keyof StreamTaskEventMap>(
     type: K,
     listener: (this: StreamTask, event: StreamTaskEventMap[K]) => void,
     options?: ListenerOptions,
   ): void;
+  /** Listens for any event by name, as EventTarget does. */
   addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void;
+  /**
+   * Stops listening; the same listener and `capture` as given to `addEventListener`.
+   *
+   * @example
+   * ```ts
+   * const onProgress = (event: StreamTaskProgressEvent): void => console.log(event.countOfBytesReceived);
+   * task.addEventListener('progress', onProgress);
+   * task.removeEventListener('progress', onProgress);
+   * ```
+   */
   removeEventListener<K extends keyof StreamTaskEventMap>(
     type: K,
     listener: (this: StreamTask, event: StreamTaskEventMap[K]) => void,
     options?: ListenerOptions,
   ): void;
+  /** Stops listening to any event by name, as EventTarget does. */
   removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void;
 }
 

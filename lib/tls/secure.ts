@@ -10,10 +10,32 @@ import tls from 'node:tls';
 import { streamTaskError, systemCode, type ErrorContext, type StreamTaskError } from '../errors.js';
 import { TlsRecordFeed } from './record-feed.js';
 
-/** What `serverTrust` decides, after Apple's `URLSession.AuthChallengeDisposition`. */
+/**
+ * What `serverTrust` decides, after Apple's `URLSession.AuthChallengeDisposition`: `'accept'` trusts
+ * the server even if verification failed, `'reject'` refuses it even if it passed, `'default'` keeps
+ * the verification's verdict.
+ *
+ * @example
+ * ```ts
+ * const decide = (challenge: ServerTrustChallenge): ServerTrustDisposition =>
+ *   challenge.certificate.fingerprint256 === 'AB:CD:...' ? 'accept' : 'default';
+ * ```
+ */
 export type ServerTrustDisposition = 'accept' | 'reject' | 'default';
 
-/** What `serverTrust` is shown of the server. */
+/**
+ * What `serverTrust` is shown of the server.
+ *
+ * @example
+ * ```ts
+ * const tls: TLSOptions = {
+ *   serverTrust: (challenge: ServerTrustChallenge) => {
+ *     console.log(challenge.servername, challenge.authorized, challenge.authorizationError);
+ *     return 'default';
+ *   },
+ * };
+ * ```
+ */
 export interface ServerTrustChallenge {
   /** The host the task connects to. */
   host: string;
@@ -33,6 +55,8 @@ export interface ServerTrustChallenge {
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const myCA = readFileSync('ca.pem', 'utf8');
  * const task = await session.connect('mail.example.com', 465, {
  *   tls: { ca: myCA, pinnedPublicKeys: ['sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='] },
  * });
@@ -47,6 +71,7 @@ export interface TLSOptions {
   cert?: string | Buffer | Array<string | Buffer>;
   /** Client private key (PEM). */
   key?: string | Buffer | Array<string | Buffer>;
+  /** Passphrase of an encrypted `key` or `pfx`. */
   passphrase?: string;
   /** PKCS#12 client credentials. */
   pfx?: string | Buffer | Array<string | Buffer>;
@@ -54,9 +79,11 @@ export interface TLSOptions {
   rejectUnauthorized?: boolean;
   /** Lowest protocol accepted. Default 'TLSv1.2'. */
   minVersion?: tls.SecureVersion;
+  /** Highest protocol offered. Default: Node's (TLS 1.3). */
   maxVersion?: tls.SecureVersion;
   /** Application protocols to offer (ALPN), most preferred first. */
   ALPNProtocols?: string[];
+  /** OpenSSL cipher list for TLS 1.2 and below. Default: Node's. */
   ciphers?: string;
   /** Replaces the host-name check; return an Error to refuse. Called with the name being verified. */
   checkServerIdentity?: (hostname: string, certificate: tls.PeerCertificate) => Error | undefined;
@@ -81,7 +108,15 @@ export interface TLSOptions {
   allowStop?: boolean;
 }
 
-/** What a secure connection negotiated. */
+/**
+ * What a secure connection negotiated.
+ *
+ * @example
+ * ```ts
+ * const info: SecureConnectionInfo = await task.startSecureConnection();
+ * console.log(info.protocol, info.cipher, info.peerCertificate?.subject);
+ * ```
+ */
 export interface SecureConnectionInfo {
   /** 'TLSv1.3', 'TLSv1.2'. */
   protocol: string;
@@ -93,14 +128,31 @@ export interface SecureConnectionInfo {
   servername: string;
   /** Whether the default verification passed (false when accepted by `serverTrust` or `rejectUnauthorized: false`). */
   authorized: boolean;
+  /** The server's certificate, summed up; null when it sent none. */
   peerCertificate: PeerCertificateSummary | null;
 }
 
+/**
+ * The server's certificate as a secure connection reports it: what a user logs or pins.
+ *
+ * @example
+ * ```ts
+ * const { peerCertificate } = await task.startSecureConnection();
+ * if (peerCertificate && peerCertificate.validTo.getTime() - Date.now() < 7 * 86_400_000) {
+ *   console.warn(`${peerCertificate.subject} expires soon; pin ${peerCertificate.publicKeyPin}`);
+ * }
+ * ```
+ */
 export interface PeerCertificateSummary {
+  /** The subject, as `CN=example.com, O=…`. */
   subject: string;
+  /** The issuer, in the same form. */
   issuer: string;
+  /** The subjectAltName extension as Node gives it (`DNS:example.com, IP Address:127.0.0.1`), or null. */
   subjectAltName: string | null;
+  /** Start of validity. */
   validFrom: Date;
+  /** End of validity. */
   validTo: Date;
   /** SHA-256 fingerprint, colon-separated hex. */
   fingerprint256: string;
