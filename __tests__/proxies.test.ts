@@ -159,6 +159,61 @@ describe('SOCKS5 proxy', () => {
   });
 });
 
+describe('SOCKS5 requests, byte by byte (a recording proxy)', () => {
+  /** A SOCKS5 proxy that records every byte it is sent and, for CONNECT, answers success and echoes. */
+  const recordingProxy = (): { server: net.Server; received: () => Buffer; connections: () => number } => {
+    const chunks: Buffer[] = [];
+    let connections = 0;
+    const server = net.createServer((client) => {
+      connections++;
+      client.on('error', () => {});
+      let stage = 0;
+      client.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (stage === 0) client.write(Buffer.from([5, 0]));
+        else if (stage === 1) client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 80]));
+        else client.write(chunk);
+        stage++;
+      });
+    });
+    return { server, received: () => Buffer.concat(chunks), connections: () => connections };
+  };
+
+  test('an IPv4-mapped IPv6 target is sent as the IPv4 address it names (ATYP 1); a plain IPv6 one as ATYP 4', async () => {
+    const proxy = recordingProxy();
+    await withServer(proxy.server, async (proxyPort) => {
+      const mapped = await session.connect('::ffff:127.0.0.1', 8080, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
+      await mapped.write('ping');
+      expect(text(await mapped.readExactly(4))).toBe('ping');
+      // greeting 05 01 00, then CONNECT 05 01 00 | ATYP 01 | 127.0.0.1 | port 8080, then our bytes
+      expect(proxy.received().toString('hex')).toBe(`050100${'05010001'}7f000001${'1f90'}${Buffer.from('ping').toString('hex')}`);
+      mapped.cancel();
+    });
+    const v6 = recordingProxy();
+    await withServer(v6.server, async (proxyPort) => {
+      const task = await session.connect('2001:db8::1:2', 443, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
+      expect(v6.received().toString('hex')).toBe(`050100050100042001${'0db8'}${'0000'.repeat(4)}00010002${'01bb'}`);
+      task.cancel();
+    });
+  });
+
+  test('a username or password over 255 bytes is refused at once with RangeError, and nothing is sent', async () => {
+    const proxy = recordingProxy();
+    await withServer(proxy.server, async (proxyPort) => {
+      const long = 'u'.repeat(300);
+      expect(() => session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${long}:pw@127.0.0.1:${proxyPort}` } }))
+        .toThrow(new RangeError('Expected the username of `options.proxy.socks` to be at most 255 bytes in UTF-8 (RFC 1929), got 300'));
+      await expect(session.connect('127.0.0.1', 80, { proxy: { socks: `socks5://bob:${'é'.repeat(128)}@127.0.0.1:${proxyPort}` } }))
+        .rejects.toThrow(/password of `options.proxy.socks` to be at most 255 bytes in UTF-8 \(RFC 1929\), got 256$/);
+      expect(() => new Session({ proxy: { socks: `socks5://${long}@127.0.0.1:1080` } })).toThrow(RangeError);
+      // 255 bytes exactly is allowed (the proxy is then asked for username/password auth).
+      expect(() => session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${'u'.repeat(255)}:pw@127.0.0.1:${proxyPort}` } }).cancel()).not.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(proxy.connections()).toBe(0);
+    });
+  });
+});
+
 describe("proxy: 'env'", () => {
   const saved = { ...process.env };
   afterEach(() => {

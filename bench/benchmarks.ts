@@ -9,5 +9,6 @@ import { pingPong, tlsPingPong } from './ping-pong.js';
 import { redisIncr } from './redis-incr.js';
 import { slowReader } from './slow-reader.js';
 import { smallWrites } from './small-writes.js';
+import { socks5Connect } from './socks5-connect.js';
 
-export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, awaitedWrites, lines, redisIncr, manyTasks, slowReader, tlsBulkReceive, tlsPingPong];
+export const ALL: Benchmark[] = [bulkReceive, bulkSend, pingPong, smallWrites, awaitedWrites, lines, redisIncr, manyTasks, slowReader, tlsBulkReceive, tlsPingPong, socks5Connect];

@@ -61,12 +61,22 @@ function parseProxy(name: string, value: unknown, kind: Proxy['kind']): Proxy {
   if (!schemes.includes(url.protocol)) {
     throw new TypeError(`Expected \`${name}\` to be a ${schemes.join(' or ')} URL (other kinds of proxy are not supported), got ${describe(url.href)}`);
   }
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  if (kind === 'socks5') {
+    // RFC 1929 gives each a one-byte length: a longer one would be sent wrapped (300 as 44) and
+    // the proxy would wait for bytes that never come. The values are secrets: only lengths are named.
+    for (const [what, text] of [['username', username], ['password', password]] as const) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > 255) throw new RangeError(`Expected the ${what} of \`${name}\` to be at most 255 bytes in UTF-8 (RFC 1929), got ${bytes}`);
+    }
+  }
   return {
     kind,
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port === '' ? (kind === 'http' ? 80 : 1080) : Number(url.port),
-    username: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
+    username,
+    password,
   };
 }
 

@@ -62,13 +62,30 @@ function connectRequest(host: string, port: number): Buffer {
   const portBytes = Buffer.from([port >> 8, port & 0xff]);
   const family = net.isIP(host);
   if (family === 4) return Buffer.concat([Buffer.from([5, 1, 0, 1]), Buffer.from(host.split('.').map(Number)), portBytes]);
-  if (family === 6) return Buffer.concat([Buffer.from([5, 1, 0, 4]), ipv6Bytes(host), portBytes]);
+  if (family === 6) {
+    const address = ipv6Bytes(host);
+    // An IPv4-mapped address (::ffff:a.b.c.d) names an IPv4 host: send it as one (ATYP 1), which
+    // a proxy without IPv6 can still reach.
+    const mapped = address.subarray(0, 12).equals(IPV4_MAPPED_PREFIX);
+    return mapped
+      ? Buffer.concat([Buffer.from([5, 1, 0, 1]), address.subarray(12), portBytes])
+      : Buffer.concat([Buffer.from([5, 1, 0, 4]), address, portBytes]);
+  }
   const name = Buffer.from(host, 'utf8');
   if (name.length > 255) throw new TypeError(`Expected \`host\` to be at most 255 bytes for a SOCKS5 proxy, got ${name.length}`);
   return Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, portBytes]);
 }
 
-function ipv6Bytes(address: string): Buffer {
+const IPV4_MAPPED_PREFIX = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+
+/** The 16 bytes of an IPv6 literal (net.isIP said it is one), a dotted IPv4 tail included. */
+function ipv6Bytes(literal: string): Buffer {
+  let address = literal.replace(/%.*$/, ''); // a zone names our interface, not the proxy's
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    address = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
   const [head = '', tail = ''] = address.split('::');
   const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
   const left = groups(head);
