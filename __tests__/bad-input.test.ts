@@ -18,6 +18,7 @@ describe('protocol reads name their argument and range', () => {
   test.each<[string, (task: StreamTask) => Promise<unknown>, typeof TypeError, RegExp]>([
     ['readExactly(-1)', (t) => t.readExactly(-1), RangeError, new RegExp(`^Expected \`count\` to be an integer from 0 to ${bufferConstants.MAX_LENGTH}, got \`-1\` \\(number\\)$`)],
     ['readExactly(NaN)', (t) => t.readExactly(NaN), RangeError, /`count`.*`NaN`/],
+    ['readExactly() without a count', (t) => (t.readExactly as () => Promise<Uint8Array>)(), TypeError, new RegExp(`^Expected \`count\` to be an integer from 0 to ${bufferConstants.MAX_LENGTH}, got undefined$`)],
     ['readExactly("4")', (t) => t.readExactly('4' as never), TypeError, /`count`.*`"4"` \(string\)/],
     ["readUntil('')", (t) => t.readUntil(''), RangeError, /`delimiter` to be a non-empty string or Uint8Array, got an empty one/],
     ['readUntil(42)', (t) => t.readUntil(42 as never), TypeError, /`delimiter`/],
@@ -33,6 +34,15 @@ describe('protocol reads name their argument and range', () => {
     expect(error).toBeInstanceOf(type);
     expect(error.message).toMatch(message);
   });
+});
+
+test('a read with a bad argument consumes nothing and holds up no read behind it', async () => {
+  const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+  (await loopback.peer.connection()).socket.write('abcdef');
+  const bad = (task.readExactly as () => Promise<Uint8Array>)();
+  const next = task.readExactly(6, { timeout: 2000 });
+  await expect(bad).rejects.toThrow(TypeError);
+  expect(Buffer.from(await next).toString()).toBe('abcdef');
 });
 
 describe('operations in the wrong state say which state', () => {

@@ -32,6 +32,8 @@ export function readData(task: TaskMachine, options?: ReadOptions): Promise<Read
 export function readExactly(task: TaskMachine, count: number, options?: OperationOptions): Promise<Uint8Array> {
   let timeout: number, signal: AbortSignalLike | undefined;
   try {
+    // No default: a read of "some" bytes is readData; without a count this would wait forever.
+    if (count === undefined) throw new TypeError(`Expected \`count\` to be an integer from 0 to ${MAX_BYTES}, got undefined`);
     integerArgument('count', count, 0, 0, MAX_BYTES);
     ({ timeout, signal } = operationOptions(options));
   } catch (error) {

@@ -139,6 +139,8 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
         `${unread} bytes of plaintext arrived before the TLS upgrade and were not read; they could be ` +
         'an injected command (STARTTLS injection), so the upgrade is refused. Read the go-ahead reply ' +
         'completely first, or pass discardUnreadPlaintext: true');
+      // The bytes that made the upgrade unsafe must never reach the application, by any read.
+      task.buffer.clear();
       task.fail(error);
       throw error;
     }
