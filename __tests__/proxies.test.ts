@@ -92,11 +92,14 @@ describe('HTTP CONNECT proxy', () => {
     });
   });
 
-  test('a 2xx with Content-Length opens the tunnel at once (the length means nothing there)', async () => {
+  test.each([
+    ['a 2xx with Content-Length opens the tunnel at once (the length means nothing there)', 'HTTP/1.1 200 Connection established\r\nContent-Length: 1000\r\n\r\n'],
+    ['a reply whose lines end in bare LF opens the tunnel at once (RFC 9112 §2.2)', 'HTTP/1.1 200 Connection established\nProxy-Agent: old\n\n'],
+  ])('%s', async (_name, reply) => {
     const fake = net.createServer((client) => {
       client.once('data', () => {
         const upstream = net.connect(target.port, '127.0.0.1', () => {
-          client.write('HTTP/1.1 200 Connection established\r\nContent-Length: 1000\r\n\r\n');
+          client.write(reply);
           upstream.pipe(client).pipe(upstream);
         });
         upstream.on('error', () => client.destroy());

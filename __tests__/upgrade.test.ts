@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import https from 'node:https';
 import net from 'node:net';
@@ -159,6 +160,29 @@ describe('upgrade to a custom protocol', () => {
     }
   });
 
+  test('a head whose lines end in bare LF is accepted (RFC 9112 §2.2); the bytes after it are the task\'s', async () => {
+    const server = await rawServer(() => 'HTTP/1.1 101 Switching Protocols\nUpgrade: x-proto\nConnection: upgrade\n\nFIRST\r\n');
+    try {
+      const { response, task } = await session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x-proto', timeoutIntervalForRequest: 2000 });
+      expect(response.headers.connection).toBe('upgrade');
+      expect(await task.readLine()).toBe('FIRST');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a banner that is not HTTP fails at its first line, without waiting for a head that never comes', async () => {
+    const server = await rawServer(() => 'SSH-2.0-OpenSSH_9.0\r\n');
+    try {
+      const started = Date.now();
+      const error = expectCode((await settle(session.upgrade(`http://127.0.0.1:${server.port}/`, { protocol: 'x', timeoutIntervalForRequest: 5000 }))).error, 'badServerResponse');
+      expect(error.message).toMatch(/not an HTTP\/1\.1 response: "SSH-2\.0-OpenSSH_9\.0"/);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('garbage instead of HTTP: badServerResponse', async () => {
     const server = await rawServer(() => 'SSH-2.0-OpenSSH_9.0\r\n\r\n');
     try {
@@ -174,6 +198,46 @@ describe('upgrade to a custom protocol', () => {
     try {
       const error = expectCode((await settle(session.upgrade(`ws://127.0.0.1:${server.port}/`))).error, 'badServerResponse');
       expect(error.message).toMatch(/Sec-WebSocket-Accept does not match/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  /** A 101 with the right Sec-WebSocket-Accept for the request's key, and `fields` besides. */
+  const websocket101 = (fields: string) => (request: string): string => {
+    const key = /Sec-WebSocket-Key: (\S+)\r\n/.exec(request)![1]!;
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${accept}\r\n${fields}\r\nAFTER\n`;
+  };
+
+  test.each<[string, string, Record<string, string>, RegExp]>([
+    ['no Connection field', '', {}, /Connection "", not Upgrade \(RFC 6455 §4\.1\)/],
+    ['Connection: close', 'Connection: close\r\n', {}, /Connection "close", not Upgrade/],
+    ['an extension nobody offered', 'Connection: Upgrade\r\nSec-WebSocket-Extensions: permessage-deflate\r\n', {}, /extension "permessage-deflate", which we did not offer/],
+    ['an extension other than the one offered', 'Connection: Upgrade\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n',
+      { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' }, /extension "x-webkit-deflate-frame"/],
+    ['a subprotocol nobody offered', 'Connection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\n', {}, /subprotocol "chat", which we did not offer/],
+    ['a subprotocol other than those offered', 'Connection: Upgrade\r\nSec-WebSocket-Protocol: superchat\r\n', { 'Sec-WebSocket-Protocol': 'chat, v2.chat' }, /subprotocol "superchat"/],
+  ])('a WebSocket 101 RFC 6455 says to fail: %s', async (_name, fields, headers, message) => {
+    const server = await rawServer(websocket101(fields));
+    try {
+      const error = expectCode((await settle(session.upgrade(`ws://127.0.0.1:${server.port}/`, { headers }))).error, 'badServerResponse');
+      expect(error.message).toMatch(message);
+      expect(error.response?.status).toBe(101);
+      expect(session.tasks).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a WebSocket 101 choosing what was offered is accepted (Connection lists upgrade among others)', async () => {
+    const server = await rawServer(websocket101('Connection: keep-alive, Upgrade\r\nSec-WebSocket-Protocol: v2.chat\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n'));
+    try {
+      const { response, task } = await session.upgrade(`ws://127.0.0.1:${server.port}/`, {
+        headers: { 'Sec-WebSocket-Protocol': 'chat, v2.chat', 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' },
+      });
+      expect(response.headers['sec-websocket-protocol']).toBe('v2.chat');
+      expect(await task.readLine()).toBe('AFTER');
     } finally {
       await server.close();
     }

@@ -20,6 +20,7 @@ export interface HttpResponseHead {
   rawHeaders: [string, string][];
 }
 
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Header fields given by the user: names must be tokens, values free of CR, LF and NUL. */
@@ -51,9 +52,24 @@ export function requestHead(method: string, target: string, fields: [string, str
 /** Reads one response head, skipping interim `100 Continue` heads (never a 101: that is the answer). */
 export async function readResponseHead(io: PreambleIO, context: ErrorContext): Promise<HttpResponseHead> {
   for (;;) {
+    const head = parseResponseHead(await readHeadLines(io, context), context);
+    if (head.status === 100 || (head.status > 101 && head.status < 200)) continue;
+    return head;
+  }
+}
+
+/**
+ * The lines of one response head, up to its empty line, read line by line so that not one byte
+ * after the head is taken (those are the task's). A line may end in CRLF or in a bare LF (RFC
+ * 9112 §2.2 lets a recipient accept a lone LF, and some servers and proxies send them).
+ */
+async function readHeadLines(io: PreambleIO, context: ErrorContext): Promise<string[]> {
+  const lines: string[] = [];
+  let left = MAX_HEAD_BYTES;
+  for (;;) {
     let bytes: Uint8Array;
     try {
-      bytes = await io.readUntil('\r\n\r\n', MAX_HEAD_BYTES);
+      bytes = await io.readUntil('\n', left);
     } catch (error) {
       if (error instanceof StreamTaskError && error.code === 'limitOverrun') {
         throw streamTaskError('badServerResponse', context, `the response head is larger than ${MAX_HEAD_BYTES} bytes`, { cause: error });
@@ -63,15 +79,19 @@ export async function readResponseHead(io: PreambleIO, context: ErrorContext): P
       }
       throw error;
     }
-    const head = parseResponseHead(Buffer.from(bytes).toString('latin1'), context);
-    if (head.status === 100 || (head.status > 101 && head.status < 200)) continue;
-    return head;
+    left -= bytes.length;
+    const end = bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? bytes.length - 2 : bytes.length - 1;
+    const line = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
+    if (line === '') return lines;
+    // Not HTTP (an SSH or SMTP banner): say so now, not when a head that never comes times out.
+    if (lines.length === 0 && !STATUS_LINE.test(line)) parseResponseHead([line], context);
+    lines.push(line);
+    if (left === 0) throw streamTaskError('badServerResponse', context, `the response head is larger than ${MAX_HEAD_BYTES} bytes`);
   }
 }
 
-export function parseResponseHead(text: string, context: ErrorContext): HttpResponseHead {
-  const lines = text.slice(0, -4).split('\r\n');
-  const statusLine = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
+export function parseResponseHead(lines: string[], context: ErrorContext): HttpResponseHead {
+  const statusLine = STATUS_LINE.exec(lines[0] ?? '');
   if (statusLine === null) {
     throw streamTaskError('badServerResponse', context, `not an HTTP/1.1 response: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
   }

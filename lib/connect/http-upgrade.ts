@@ -83,6 +83,41 @@ export function upgradeTarget(url: unknown): UpgradeTarget {
   return { host, port, secure: scheme[1], path: `${parsed.pathname}${parsed.search}`, authority: parsed.host };
 }
 
+/** The values of the request field `name` (case-insensitive), comma lists split, trimmed, lower-cased. */
+function offered(fields: [string, string][], name: string, item: (value: string) => string = (value) => value): Set<string> {
+  const values = fields.filter(([field]) => field.toLowerCase() === name).flatMap(([, value]) => value.split(','));
+  return new Set(values.map((value) => item(value).trim().toLowerCase()).filter((value) => value !== ''));
+}
+
+/**
+ * What RFC 6455 §4.1 says a client must fail a 101 for, as a message, or null when it is sound:
+ * no `Connection: Upgrade`, a wrong `Sec-WebSocket-Accept`, an extension or subprotocol we did not
+ * offer. (`Upgrade: websocket` is checked for every protocol before this.)
+ */
+function websocketRefusal(head: HttpResponseHead, key: string, request: [string, string][]): string | null {
+  if (!listsToken(head.headers.connection, 'upgrade')) {
+    return `the 101 response has Connection ${JSON.stringify(head.headers.connection ?? '')}, not Upgrade (RFC 6455 §4.1)`;
+  }
+  const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  if (head.headers['sec-websocket-accept'] !== expected) return 'Sec-WebSocket-Accept does not match the key we sent';
+  const extensionName = (value: string): string => value.split(';')[0]!;
+  const offeredExtensions = offered(request, 'sec-websocket-extensions', extensionName);
+  const extensions = head.headers['sec-websocket-extensions'];
+  if (extensions !== undefined) {
+    for (const extension of extensions.split(',').map((value) => extensionName(value).trim().toLowerCase()).filter((value) => value !== '')) {
+      if (!offeredExtensions.has(extension)) return `the 101 response uses the extension ${JSON.stringify(extension)}, which we did not offer (RFC 6455 §4.1)`;
+    }
+  }
+  const protocol = head.headers['sec-websocket-protocol'];
+  if (protocol !== undefined) {
+    const offeredProtocols = offered(request, 'sec-websocket-protocol');
+    if (protocol.includes(',') || !offeredProtocols.has(protocol.trim().toLowerCase())) {
+      return `the 101 response chose the subprotocol ${JSON.stringify(protocol)}, which we did not offer (RFC 6455 §4.1)`;
+    }
+  }
+  return null;
+}
+
 /** The preamble that sends the request and checks the answer; `response()` is the 101 once it came. */
 export function upgradePreamble(target: UpgradeTarget, scheme: string, options: unknown): { preamble: Preamble; response: () => UpgradeResponse } {
   const given = optionsArgument<UpgradeRequestOptions>('options', options);
@@ -118,10 +153,8 @@ export function upgradePreamble(target: UpgradeTarget, scheme: string, options: 
       throw streamTaskError('badServerResponse', context, `the 101 response upgrades to ${JSON.stringify(head.headers.upgrade ?? '')}, not ${protocol}`, { response: { ...head, body: new Uint8Array(0) } });
     }
     if (key !== undefined) {
-      const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-      if (head.headers['sec-websocket-accept'] !== expected) {
-        throw streamTaskError('badServerResponse', context, 'Sec-WebSocket-Accept does not match the key we sent', { response: { ...head, body: new Uint8Array(0) } });
-      }
+      const refusal = websocketRefusal(head, key, extra);
+      if (refusal !== null) throw streamTaskError('badServerResponse', context, refusal, { response: { ...head, body: new Uint8Array(0) } });
     }
     answer = head;
   };
