@@ -115,9 +115,12 @@ describe('TLS from the first byte', () => {
       task.resume();
       const error = expectCode((await settle(task.opened)).error, 'serverCertificateUntrusted', -1202);
       expect(error.message).toMatch(reason);
-      expect(error.message).toMatch(new RegExp(`^startSecureConnection to localhost:${peer.port}: `));
+      // The user called connect (resume), not startSecureConnection: the message says so.
+      expect(error.message).toMatch(new RegExp(`^connect to localhost:${peer.port}: `));
       expect((await read).error).toBe(error);
       expect(peer.sessions.every((s) => s.received === '')).toBe(true);
+      const viaConnect = expectCode((await settle(session.connect('localhost', peer.port, { tls: { ca: certs.ca } }))).error, 'serverCertificateUntrusted');
+      expect(viaConnect.message).toMatch(new RegExp(`^connect to localhost:${peer.port}: `));
     });
   });
 

@@ -178,7 +178,7 @@ async function establish(task: TaskMachine): Promise<void> {
     const io = preambleIO(task);
     for (const step of task.rare().route?.beforeTls ?? []) await step(io);
     const tlsAtStart = task.rare().tlsAtStart;
-    const tls = tlsAtStart === null ? undefined : await upgrade(task, tlsAtStart, 0);
+    const tls = tlsAtStart === null ? undefined : await upgrade(task, tlsAtStart, 0, 'connect');
     for (const step of task.rare().route?.afterTls ?? []) await step(io);
     opening(task, tls ?? null);
   } catch (error) {

@@ -121,9 +121,12 @@ async function downgrade(task: TaskMachine, timeout: number, stop: Promise<void>
   updateFlow(task);
 }
 
-/** Runs the TLS handshake over the current socket; on failure the task fails with the error. */
-export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: number): Promise<SecureConnectionInfo> {
-  const context = task.context('startSecureConnection');
+/**
+ * Runs the TLS handshake over the current socket; on failure the task fails with the error.
+ * `operation` is what the user called, for the messages: `connect` for TLS from the first byte.
+ */
+export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: number, operation = 'startSecureConnection'): Promise<SecureConnectionInfo> {
+  const context = task.context(operation);
   const plain = task.socket!;
   const unread = task.buffer.length;
   if (unread > 0 || task.has(EOF_RECEIVED)) {
