@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import dns from 'node:dns/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,49 @@ describe('streamtask HOST PORT', () => {
     }
   });
 
+  /** A server that, once it has read QUIT, answers "221 bye" (or nothing) and then resets the connection. */
+  async function withResettingPeer(answer: string, run: (port: number) => Promise<void>): Promise<void> {
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      let got = '';
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString();
+        if (!got.includes('QUIT\r\n')) return;
+        const reset = (): void => void setTimeout(() => socket.resetAndDestroy(), 20);
+        if (answer === '') reset();
+        else socket.write(answer, reset);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await run((server.address() as net.AddressInfo).port);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  test('a server that answers and then resets, once stdin ended and was all sent: the session ended well, exit 0 (-v says so)', async () => {
+    await withResettingPeer('221 bye\r\n', async (port) => {
+      const run = await cli(['-v', '127.0.0.1', String(port)], 'EHLO x\r\nQUIT\r\n');
+      expect(run.stdout.toString()).toBe('221 bye\r\n');
+      expect(run.stderr).toMatch(/the server reset the connection after all our input was sent and it had answered/);
+      expect(run.code).toBe(0);
+    });
+  });
+
+  test('a reset while input was still to send, or before the server answered: connection lost, exit 7', async () => {
+    await withResettingPeer('221 bye\r\n', async (port) => {
+      const run = await cli(['127.0.0.1', String(port)], 'QUIT\r\n', true);
+      expect(run.stdout.toString()).toBe('221 bye\r\n');
+      expect(run.code).toBe(7);
+    });
+    await withResettingPeer('', async (port) => {
+      const run = await cli(['127.0.0.1', String(port)], 'QUIT\r\n');
+      expect(run.code).toBe(7);
+      expect(run.stderr).toMatch(/^streamtask: .*127\.0\.0\.1/);
+    });
+  });
+
   test('a refused connection: one line on stderr, exit 4', async () => {
     const run = await cli(['127.0.0.1', String(await unusedPort())]);
     expect(run.code).toBe(4);
@@ -120,6 +164,57 @@ describe('streamtask HOST PORT', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toMatch(/Examples:[\s\S]*Exit codes:/);
+  });
+
+  test.each<[string[], RegExp]>([
+    [['--upgrade', 'http://127.0.0.1:1/'], /--upgrade with an http: or https: URL needs --protocol NAME/],
+    [['--upgrade', 'ftp://127.0.0.1/', '--protocol', 'x'], /--upgrade must be an http:, https:, ws: or wss: URL, got "ftp:\/\/127\.0\.0\.1\/"/],
+    [['--upgrade', 'http://127.0.0.1:1/', '--protocol', 'a b'], /--protocol must be a protocol token/],
+    [['--protocol', 'x', '127.0.0.1', '1'], /--protocol goes with --upgrade/],
+    [['--timeout', '-5', '127.0.0.1', '1'], /^streamtask: --timeout must be an integer from 1 to 2147483647, got "-5"$/m],
+    [['--timeout', '127.0.0.1', '1'], /--timeout must be an integer/],
+    [['127.0.0.1', '1', '--timeout'], /--timeout needs a value/],
+    [['--nope', '127.0.0.1', '1'], /unknown option --nope/],
+    [['--tls=yes', '127.0.0.1', '1'], /--tls takes no value/],
+    [['--tls', '--cert', 'c.pem', '127.0.0.1', '1'], /--cert and --key go together/],
+    [['--cert', 'c.pem', '--key', 'k.pem', '127.0.0.1', '1'], /--cert, --key and --alpn are TLS options/],
+    [['--tls', '--alpn', 'h2,,x', '127.0.0.1', '1'], /--alpn must be a comma-separated list/],
+    [['-4', '-6', '127.0.0.1', '1'], /-4 and -6 exclude each other/],
+    [['-4', '--proxy', 'http://127.0.0.1:1', 'localhost', '1'], /through --proxy the proxy resolves HOST/],
+  ])('usage error, exit 2, naming the flag: %j', async (args, message) => {
+    const run = await cli(args);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/Try 'streamtask --help'/);
+    expect(run.code).toBe(2);
+  });
+
+  test('-4 and -6 connect to that family\'s address of HOST', async () => {
+    const v6 = net.createServer((socket) => socket.end('six\n'));
+    await new Promise<void>((resolve) => v6.listen(0, '::1', resolve));
+    const v4 = await startHashPeer();
+    try {
+      const v6Port = String((v6.address() as net.AddressInfo).port);
+      const literal = await cli(['-6', '-v', '::1', v6Port]);
+      expect(literal.stdout.toString()).toBe('six\n');
+      expect(literal.code).toBe(0);
+      // Whether "localhost" has an IPv6 address is this machine's /etc/hosts: both outcomes are right.
+      const localhostHasV6 = await dns.lookup('localhost', { family: 6 }).then(() => true, () => false);
+      const six = await cli(['-6', '-v', 'localhost', v6Port]);
+      if (localhostHasV6) {
+        expect(six.stderr).toMatch(/\* localhost is ::1 \(IPv6 only\)/);
+        expect(six.stderr).toMatch(/\* connected to ::1 port/);
+        expect(six.code).toBe(0);
+      } else {
+        expect(six.stderr).toMatch(/^streamtask: localhost has no IPv6 address \(ENOTFOUND\)$/m);
+        expect(six.code).toBe(3);
+      }
+      const four = await cli(['-4', '-v', 'localhost', String(v4.port)], 'x');
+      expect(four.code).toBe(0);
+      expect(four.stderr).toMatch(/\* connected to 127\.0\.0\.1 port/);
+    } finally {
+      await v4.close();
+      await new Promise((resolve) => v6.close(resolve));
+    }
   });
 });
 
@@ -139,6 +234,28 @@ describe('TLS', () => {
     expect(run.stderr).toMatch(/\* certificate .*CN=localhost/);
     expect(run.stderr).toMatch(/\* certificate valid until \d{4}-.*\(\d+ days\)/);
     expect(run.stderr).toMatch(/\* sent 6 B, received 9 B in \d+\.\d+ s/);
+  });
+
+  test('--cert/--key present a client certificate; --alpn offers protocols (s_client\'s -cert, -key, -alpn)', async () => {
+    const strict = await startTlsEchoPeer({
+      key: certificates.leaf.key, cert: certificates.leaf.cert, ca: certificates.ca,
+      requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['x-echo/1'],
+    });
+    try {
+      const run = await cli(['--tls', '--ca', certificates.caPath, '--cert', certificates.client.certPath, '--key', certificates.client.keyPath,
+        '--alpn', 'h2,x-echo/1', '-v', 'localhost', String(strict.port)], 'mtls\n');
+      expect(run.stdout.toString()).toBe('MTLS\nBYE');
+      expect(run.stderr).toMatch(/ALPN x-echo\/1/);
+      expect(run.code).toBe(0);
+      expect(strict.sessions[0]).toMatchObject({ authorized: true, alpn: 'x-echo/1' });
+      const refused = await cli(['--tls', '--ca', certificates.caPath, 'localhost', String(strict.port)], 'x\n');
+      expect(refused.code).not.toBe(0);
+      const unreadable = await cli(['--tls', '--cert', '/nonexistent.pem', '--key', '/nonexistent.key', 'localhost', String(strict.port)]);
+      expect(unreadable.code).toBe(2);
+      expect(unreadable.stderr).toMatch(/cannot read --cert \/nonexistent\.pem/);
+    } finally {
+      await strict.close();
+    }
   });
 
   test('an untrusted certificate exits 6; --insecure connects and warns loudly', async () => {

@@ -10,6 +10,13 @@ export interface CliOptions {
   starttls?: StartTlsProtocol;
   servername?: string;
   ca?: string;
+  /** A client certificate (PEM) and its key, as s_client's -cert and -key. */
+  cert?: string;
+  key?: string;
+  /** ALPN protocols to offer, most preferred first (curl's --alpn, s_client's -alpn). */
+  alpn?: string[];
+  /** Only IPv4 or only IPv6 addresses of HOST (-4, -6 as nc and curl). */
+  family?: 4 | 6;
   insecure: boolean;
   proxy?: string;
   service?: { type: string; domain: string };
@@ -39,6 +46,9 @@ Options:
                         ${STARTTLS_PROTOCOLS.join(', ')}
   --servername NAME     the name sent as SNI and verified (default: HOST)
   --ca FILE             trust the CA certificates in FILE (PEM) instead of the system's
+  --cert FILE           a client certificate (PEM) for TLS, with --key
+  --key FILE            the client certificate's private key (PEM)
+  --alpn LIST           ALPN protocols to offer, comma-separated, e.g. h2,http/1.1
   --insecure            do not verify the certificate (prints a warning; never in production)
   --proxy URL           through a proxy: http://[user:pass@]host:port or socks5://host:port
   -U, --unix PATH       connect to the Unix domain socket PATH instead of HOST PORT (TLS over it
@@ -46,6 +56,8 @@ Options:
   --service NAME        find HOST and PORT by DNS SRV, e.g. _imap._tcp.example.com (_ipp._tcp.local: multicast DNS)
   --upgrade URL         send an HTTP Upgrade request to URL (http: or https:), then pipe
   --protocol NAME       the protocol to upgrade to (required with --upgrade for http: URLs)
+  -4, -6                only IPv4 or only IPv6 addresses of HOST (resolved here, then
+                        TLS still verifies HOST)
   --timeout MS          time limit for connecting and for each protocol step (default 30000)
   --wait                wait for connectivity: retry a refused connection with backoff
   -v, --verbose         on stderr: address, timings, TLS protocol, cipher, certificate, bytes
@@ -71,6 +83,41 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The options that take a value, by every name they answer to. */
+const TAKES_VALUE = new Set(['--starttls', '--servername', '--ca', '--cert', '--key', '--alpn', '--proxy', '--service',
+  '--unix', '-U', '--upgrade', '--protocol', '--timeout']);
+
+/**
+ * `--timeout -5` as `--timeout=-5`: parseArgs calls a value that starts with a dash "ambiguous",
+ * and the user meant it as the value (which is then checked, and refused, in our own words).
+ */
+function joinDashValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (TAKES_VALUE.has(arg) && next !== undefined && next.startsWith('-') && !TAKES_VALUE.has(next) && !/^--?[a-zA-Z]/.test(next)) {
+      joined.push(`${arg.startsWith('--') ? arg : '--unix'}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** parseArgs' errors, said as the rest of our usage errors are: the flag, and what it takes. */
+function usageOf(error: Error & { code?: string }): UsageError {
+  const message = error.message;
+  const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option ${flag}`);
+  if (/argument missing/.test(message)) return new UsageError(`${flag} needs a value`);
+  if (/does not take an argument/.test(message)) return new UsageError(`${flag} takes no value`);
+  return new UsageError(message.split('\n')[0]!);
+}
+
+const PROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?$/;
+
 function integer(name: string, value: string, min: number, max: number): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < min || number > max) {
@@ -83,7 +130,7 @@ export function parseCommandLine(argv: string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinDashValues(argv),
       allowPositionals: true,
       strict: true,
       options: {
@@ -91,6 +138,11 @@ export function parseCommandLine(argv: string[]): CliOptions {
         starttls: { type: 'string' },
         servername: { type: 'string' },
         ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        alpn: { type: 'string' },
+        ipv4: { type: 'boolean', short: '4', default: false },
+        ipv6: { type: 'boolean', short: '6', default: false },
         insecure: { type: 'boolean', default: false },
         proxy: { type: 'string' },
         service: { type: 'string' },
@@ -105,7 +157,7 @@ export function parseCommandLine(argv: string[]): CliOptions {
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageOf(error as Error);
   }
   const { values, positionals } = parsed;
   const options: CliOptions = {
@@ -121,7 +173,22 @@ export function parseCommandLine(argv: string[]): CliOptions {
   if (values.servername !== undefined) options.servername = values.servername;
   if (values.ca !== undefined) options.ca = values.ca;
   if (values.proxy !== undefined) options.proxy = values.proxy;
-  if (values.protocol !== undefined) options.protocol = values.protocol;
+  if (values.protocol !== undefined) {
+    if (!PROTOCOL_TOKEN.test(values.protocol)) throw new UsageError(`--protocol must be a protocol token such as websocket or chat/1, got ${JSON.stringify(values.protocol)}`);
+    options.protocol = values.protocol;
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together: give both');
+  if (values.cert !== undefined) options.cert = values.cert;
+  if (values.key !== undefined) options.key = values.key;
+  if (values.alpn !== undefined) {
+    const list = values.alpn.split(',').map((name) => name.trim());
+    if (list.some((name) => name === '' || Buffer.byteLength(name) > 255)) {
+      throw new UsageError(`--alpn must be a comma-separated list of protocol names (1 to 255 bytes each), got ${JSON.stringify(values.alpn)}`);
+    }
+    options.alpn = list;
+  }
+  if (values.ipv4 && values.ipv6) throw new UsageError('-4 and -6 exclude each other');
+  if (values.ipv4 || values.ipv6) options.family = values.ipv4 ? 4 : 6;
   if (values.starttls !== undefined) {
     if (!(STARTTLS_PROTOCOLS as readonly string[]).includes(values.starttls)) {
       throw new UsageError(`--starttls must be one of ${STARTTLS_PROTOCOLS.join(', ')}, got ${JSON.stringify(values.starttls)}`);
@@ -140,6 +207,18 @@ export function parseCommandLine(argv: string[]): CliOptions {
     if (match === null) throw new UsageError(`--service must look like _imap._tcp.example.com, got ${JSON.stringify(values.service)}`);
     options.service = { type: match[1]!, domain: match[2]! };
   } else if (values.upgrade !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values.upgrade);
+    } catch {
+      throw new UsageError(`--upgrade must be an http:, https:, ws: or wss: URL, got ${JSON.stringify(values.upgrade)}`);
+    }
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+      throw new UsageError(`--upgrade must be an http:, https:, ws: or wss: URL, got ${JSON.stringify(values.upgrade)}`);
+    }
+    if (options.protocol === undefined && (url.protocol === 'http:' || url.protocol === 'https:')) {
+      throw new UsageError('--upgrade with an http: or https: URL needs --protocol NAME (the protocol to switch to); ws: and wss: URLs default to websocket');
+    }
     options.upgrade = values.upgrade;
     if (options.starttls !== undefined || options.tls) throw new UsageError('--upgrade takes https: URLs for TLS, not --tls or --starttls');
   } else {
@@ -147,5 +226,10 @@ export function parseCommandLine(argv: string[]): CliOptions {
     options.host = positionals[0]!;
     options.port = integer('PORT', positionals[1]!, 1, 65535);
   }
+  if (options.protocol !== undefined && options.upgrade === undefined) throw new UsageError('--protocol goes with --upgrade');
+  if (options.family !== undefined && options.host === undefined) throw new UsageError('-4 and -6 choose the addresses of HOST; they go with HOST PORT');
+  if (options.family !== undefined && options.proxy !== undefined) throw new UsageError('-4 and -6 choose the addresses of HOST for a direct connection; through --proxy the proxy resolves HOST');
+  const secure = options.tls || options.starttls !== undefined || options.upgrade?.startsWith('https:') === true || options.upgrade?.startsWith('wss:') === true;
+  if (!secure && (options.cert !== undefined || options.alpn !== undefined)) throw new UsageError('--cert, --key and --alpn are TLS options: add --tls or --starttls (or an https:/wss: --upgrade URL)');
   return options;
 }

@@ -33,9 +33,13 @@ export function exitCodeOf(code: StreamTaskErrorCode): number {
 }
 
 export const EXIT_CODES_HELP = `Exit codes:
-  0  the connection ended cleanly          5  timed out
+  0  the connection ended cleanly (also     5  timed out
+     a reset after stdin ended, all of it
+     was sent and the server answered)
   1  any other failure                     6  TLS handshake or certificate refused
-  2  bad arguments                         7  connection lost (reset, broken)
+  2  bad arguments                         7  connection lost (reset, broken) while
+                                              input was still to send, or before
+                                              the server answered
   3  host name not found                   8  unexpected answer (proxy, upgrade, protocol)
   4  connection refused or unreachable     9  the server refused STARTTLS
   130 interrupted (Ctrl-C)`;

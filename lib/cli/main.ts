@@ -4,8 +4,10 @@
  * through a proxy, by SRV, or by an HTTP Upgrade), then pipes stdin to the connection and the
  * connection to stdout, with half-close on stdin's end. See `streamtask --help`.
  */
+import dns from 'node:dns/promises';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { Session, type ProxyConfiguration, type StreamTask, type TLSOptions } from '../index.js';
 import { HELP, parseCommandLine, UsageError, type CliOptions } from './arguments.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
@@ -24,16 +26,24 @@ function proxyOf(url: string): ProxyConfiguration {
   throw new UsageError(`--proxy must be an http:// or socks5:// URL, got ${JSON.stringify(url)}`);
 }
 
+/** HOST had no address of the family -4 or -6 asked for (exit 3, as a name not found). */
+class NoAddress extends Error {}
+
+function readPem(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(error as Error).message}`);
+  }
+}
+
 function tlsOptions(options: CliOptions, reporter: Reporter): TLSOptions {
   const tls: TLSOptions = {};
   if (options.servername !== undefined) tls.servername = options.servername;
-  if (options.ca !== undefined) {
-    try {
-      tls.ca = readFileSync(options.ca, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read --ca ${options.ca}: ${(error as Error).message}`);
-    }
-  }
+  if (options.ca !== undefined) tls.ca = readPem('--ca', options.ca);
+  if (options.cert !== undefined) tls.cert = readPem('--cert', options.cert);
+  if (options.key !== undefined) tls.key = readPem('--key', options.key);
+  if (options.alpn !== undefined) tls.ALPNProtocols = options.alpn;
   if (options.insecure) {
     tls.rejectUnauthorized = false;
     reporter.warn("--insecure: the server's certificate is NOT verified; anyone on the path can read and change this connection");
@@ -45,16 +55,27 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
   if (options.upgrade !== undefined) {
     const { task, response } = await session.upgrade(options.upgrade, {
       ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
-      ...(options.upgrade.startsWith('https:') ? { tls } : {}),
+      ...(/^(https|wss):/i.test(options.upgrade) ? { tls } : {}),
     });
     reporter.connected(await task.opened, task.metrics);
     reporter.say(`upgraded: ${response.status} ${response.statusText}, protocol ${response.headers.upgrade ?? '?'}`);
     return task;
   }
+  let host = options.host;
+  if (host !== undefined && options.family !== undefined && net.isIP(host) === 0) {
+    // -4/-6: resolve here to an address of that family; TLS still verifies (and sends as SNI) HOST.
+    const name = host;
+    const address = await dns.lookup(name, { family: options.family }).catch((error: Error) => {
+      throw new NoAddress(`${name} has no IPv${options.family} address (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+    });
+    reporter.say(`${name} is ${address.address} (IPv${options.family} only)`);
+    host = address.address;
+    tls.servername ??= name;
+  }
   const secure = options.tls ? { tls } : {};
   const task = options.service !== undefined ? session.streamTask({ service: options.service, ...secure })
     : options.unixSocket !== undefined ? session.streamTask({ path: options.unixSocket, ...secure })
-    : session.streamTask({ host: options.host!, port: options.port!, ...secure });
+    : session.streamTask({ host: host!, port: options.port!, ...secure });
   task.resume();
   reporter.connected(await task.opened, task.metrics);
   if (options.starttls !== undefined) {
@@ -68,25 +89,39 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
   return task;
 }
 
-/** Pipes stdin to the task and the task to stdout until the server ends its side. */
-async function pipe(task: StreamTask): Promise<void> {
+/**
+ * Pipes stdin to the task and the task to stdout until the server ends its side. A reset once
+ * stdin has ended, every byte of it was sent and the server has answered is how many servers
+ * end a session (postfix after its 221, when our FIN follows QUIT): the session ended well, and
+ * `-v` says how. A reset while we still had input to send, or before the server said anything,
+ * is a lost connection.
+ */
+async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
   const stdin = process.stdin;
-  let inputDone = false;
+  let inputSent = false;
   const input = (async () => {
     for await (const chunk of stdin) await task.write(chunk as Buffer);
-    inputDone = true;
+    inputSent = true;
     await task.closeWrite();
   })();
   input.catch(() => {}); // its failure is the task's, reported by the output side
-  for await (const chunk of task) {
-    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+  try {
+    for await (const chunk of task) {
+      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    }
+    // The server closed its side: stop reading stdin (nc does the same) and close ours.
+    if (!inputSent) {
+      stdin.destroy();
+      await task.closeWrite().catch(() => {});
+    }
+    await task.closed;
+  } catch (error) {
+    if (inputSent && task.countOfBytesReceived > 0 && isTaskError(error) && error.code === 'networkConnectionLost') {
+      reporter.say(`the server reset the connection after all our input was sent and it had answered (${error.message}): the session ended`);
+      return;
+    }
+    throw error;
   }
-  // The server closed its side: stop reading stdin (nc does the same) and close ours.
-  if (!inputDone) {
-    stdin.destroy();
-    await task.closeWrite().catch(() => {});
-  }
-  await task.closed;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -120,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     const running = task;
     process.stdout.on('error', () => running.cancel(new Error('stdout closed')));
     reporter.startCounter(() => running.metrics);
-    await pipe(task);
+    await pipe(task, reporter);
     reporter.finished(task.metrics);
     return EXIT.ok;
   } catch (error) {
@@ -128,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`streamtask: ${(error as Error).message}\n`);
     if (error instanceof UsageError) return EXIT.usage;
     if (error instanceof StartTlsRefused) return EXIT.startTlsRefused;
+    if (error instanceof NoAddress) return EXIT.cannotFindHost;
     if (isTaskError(error)) return exitCodeOf(error.code);
     return EXIT.other;
   } finally {
