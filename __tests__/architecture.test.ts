@@ -4,6 +4,7 @@
  * (400 lines; the public face 500), and every file opening with what it owns.
  */
 import { describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,5 +67,16 @@ describe('lib/ as docs/architecture.md draws it', () => {
     expect(tooLong).toEqual([]);
     const unexplained = files.filter((file) => !/^(#!.*\n)?\/\*\*/.test(fs.readFileSync(file, 'utf8'))).map(relative);
     expect(unexplained).toEqual([]);
+  });
+
+  test('importing the package loads no optional dependency: multicast-dns only when a .local service is resolved', () => {
+    // A fresh process, as a user's: the built package imported, then the CommonJS cache read.
+    const script = `import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      await import(${JSON.stringify(new URL('../dist/sockets.js', import.meta.url).href)});
+      console.log(Object.keys(require.cache).filter((key) => key.includes('multicast-dns')).length);`;
+    const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(loaded.trim()).toBe('0');
   });
 });

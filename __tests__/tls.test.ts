@@ -278,7 +278,7 @@ describe('STARTTLS', () => {
       // Not one injected byte reaches the application, by any read.
       expect(task.bufferedAmount).toBe(0);
       for (const read of [
-        () => task.readLine(), () => task.readData({ minLength: 1 }), () => task.readData({ minLength: 0 }),
+        (): Promise<unknown> => task.readLine(), () => task.readData({ minLength: 1 }), () => task.readData({ minLength: 0 }),
         () => task.readExactly(5), () => task.readUntil('\n'), async () => { for await (const chunk of task) return chunk; },
       ]) {
         const outcome = await settle(read());

@@ -4,10 +4,10 @@
  * through a proxy, by SRV, or by an HTTP Upgrade), then pipes stdin to the connection and the
  * connection to stdout, with half-close on stdin's end. See `streamtask --help`.
  */
-import dns from 'node:dns/promises';
+import * as dns from 'node:dns/promises';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import * as net from 'node:net';
 import { Session, type ProxyConfiguration, type StreamTask, type TLSOptions } from '../index.js';
 import { HELP, parseCommandLine, UsageError, type CliOptions } from './arguments.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';

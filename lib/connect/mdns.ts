@@ -12,7 +12,9 @@
  * within the wait: `cannotFindHost`. The socket is closed as soon as the answer is decided or
  * the signal aborts (the task is cancelled), so no handle outlives the task.
  */
-import makeMulticastDns from 'multicast-dns';
+// Loaded only when a `.local` service is resolved: importing streamtask costs nothing for it, and
+// bundlers do not meet its dynamic require() unless the application uses multicast DNS.
+import type MulticastDns from 'multicast-dns';
 import { MDNS_GATHER_MS, MDNS_REQUERY_MS } from '../constants.js';
 import { cancelledError, streamTaskError, type ErrorContext } from '../errors.js';
 import { orderTargets, type ServiceDescriptor, type ServiceTarget } from './service.js';
@@ -104,12 +106,18 @@ function questions(known: Known, browse: string | null): { name: string; type: '
  * The targets of a `.local` service, in the order to try them. Rejects with `cannotFindHost`
  * when nothing answers within `waitMs`, or when the multicast socket cannot be opened.
  */
-export function resolveMulticastService(
+export async function resolveMulticastService(
   service: ServiceDescriptor,
   context: ErrorContext,
   waitMs: number,
   signal: AbortSignal,
 ): Promise<ServiceTarget[]> {
+  let makeMulticastDns: typeof MulticastDns;
+  try {
+    makeMulticastDns = (await import('multicast-dns')).default;
+  } catch (error) {
+    throw streamTaskError('cannotFindHost', context, `multicast DNS is not available here (${String(error)})`, { cause: error });
+  }
   const browse = service.name === undefined ? serviceName(service) : null;
   const known: Known = { instances: [], srv: new Map(), addresses: new Map() };
   if (service.name !== undefined) known.instances.push(`${service.name}.${serviceName(service)}`);

@@ -2,7 +2,7 @@
  * Which proxy a task goes through, and the preamble that opens its tunnel: HTTP CONNECT (with
  * Basic authentication) or SOCKS5. `'env'` reads HTTPS_PROXY, ALL_PROXY and NO_PROXY as curl does.
  */
-import net from 'node:net';
+import * as net from 'node:net';
 import { describe } from '../validate.js';
 import { readResponseHead, requestHead, unexpectedResponse } from './http-head.js';
 import type { Preamble, Route } from './preamble.js';

@@ -4,7 +4,7 @@
  * resolver (`configuration.dnsServers`) answers both the SRV query and the targets' addresses.
  * `.local` services are resolved over multicast DNS instead (mdns.ts).
  */
-import dns from 'node:dns';
+import * as dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { streamTaskError, systemCode, type ErrorContext } from '../errors.js';
 import { describe, optionsArgument, stringArgument } from '../validate.js';

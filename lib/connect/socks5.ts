@@ -3,7 +3,7 @@
  * The target's name goes to the proxy (remote DNS). The reply is read to its exact length from
  * the task's buffer, so bytes the target sends right after it are the task's first bytes.
  */
-import net from 'node:net';
+import * as net from 'node:net';
 import { streamTaskError, type StreamTaskErrorCode } from '../errors.js';
 import type { Preamble } from './preamble.js';
 

@@ -2,7 +2,7 @@
  * Opens the connection of a task: TCP, or a Unix domain socket. On Node its bytes come through
  * `onread` (lib/io/socket-reads.ts), not as 'data' events: the socket emits none.
  */
-import net from 'node:net';
+import * as net from 'node:net';
 
 export interface TcpOptions {
   host: string;

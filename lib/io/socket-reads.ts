@@ -10,7 +10,7 @@
  * memory at all, where Node's own path would allocate 64 KiB per read and a slab per socket would
  * hold 256 KiB per connection. Which way the next read goes is decided by the size of the last.
  */
-import type net from 'node:net';
+import type * as net from 'node:net';
 import {
   MIN_SLAB_READ_BYTES,
   READ_SLAB_BYTES,

@@ -2,8 +2,8 @@
  * Small writes to an idle plain socket, given to the kernel within write(). Owns only the
  * question "may this write go at once, and did it?"; what a write resolves is the task's.
  */
-import type net from 'node:net';
-import type tls from 'node:tls';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { DIRECT_WRITE_MAX_BYTES } from '../constants.js';
 
 /** The empty write that reports when the writes before it finished. */

@@ -3,7 +3,7 @@
  * flow control that pauses the socket when the buffer is full. Owns the way in; what a read takes
  * is its operation's (io/read-ops.ts), and where the chunk's memory came from io/socket-reads.ts's.
  */
-import type net from 'node:net';
+import type * as net from 'node:net';
 import { STOP_TLS_READ_SLACK_BYTES } from '../constants.js';
 import { invalidStateError } from '../errors.js';
 import type { PendingRead } from '../io/read-ops.js';

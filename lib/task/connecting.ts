@@ -3,7 +3,7 @@
  * handshakes, TLS from the start, an HTTP Upgrade), and opening the lanes. Owns the way to an
  * open connection; what happens on it afterwards is the machine's.
  */
-import type net from 'node:net';
+import type * as net from 'node:net';
 import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceTarget } from '../connect/service.js';
 import { resolveMulticastService } from '../connect/mdns.js';
 import type { PreambleIO } from '../connect/preamble.js';

@@ -4,7 +4,7 @@
  * test otherwise, and only at those moments: never per read or write). Owns the channel names
  * and what each message holds; when each moment happens is its part's.
  */
-import diagnostics from 'node:diagnostics_channel';
+import * as diagnostics from 'node:diagnostics_channel';
 import type { StreamTaskError } from '../errors.js';
 import type { SecureConnectionInfo } from '../tls/secure.js';
 import type { ConnectionInfo, TaskMetrics } from '../types.js';

@@ -8,7 +8,7 @@
  * in a snapshot: a small integer lives in the field itself, where a Date, a time since 1970 or a
  * fraction would be an object of its own (a heap number), and most tasks never ask.
  */
-import type net from 'node:net';
+import type * as net from 'node:net';
 import type { ConnectionInfo, TaskMetrics } from '../types.js';
 
 const EPOCH = Date.now();

@@ -4,7 +4,7 @@
  * exists, which is what the `betterroute` event says. One poller serves every watching task, and
  * it runs only while some task watches; its timer never keeps the process alive.
  */
-import os from 'node:os';
+import * as os from 'node:os';
 import { BETTER_ROUTE_POLL_MS } from '../constants.js';
 
 const watchers = new Map<symbol, { address: string; onGone: () => void }>();

@@ -2,8 +2,8 @@
  * The task's seldom-used state, one object made on first need (most tasks never leave the
  * defaults). Only the fields: which code reads and writes each is task-machine.ts's.
  */
-import type dns from 'node:dns';
-import type net from 'node:net';
+import type * as dns from 'node:dns';
+import type * as net from 'node:net';
 import type { Route } from '../connect/preamble.js';
 import type { ServiceDescriptor, ServiceTarget } from '../connect/service.js';
 import type { Deferred } from '../io/deferred.js';

@@ -11,12 +11,12 @@ import {
 import type { Preamble, Route } from '../connect/preamble.js';
 import { chooseProxy, proxyRoute } from '../connect/proxy.js';
 import { isMulticastDomain, makeResolver, serviceArgument, type ServiceDescriptor } from '../connect/service.js';
-import type dns from 'node:dns';
+import type * as dns from 'node:dns';
 import { upgradePreamble, upgradeTarget, type UpgradeRequestOptions, type UpgradeResponse } from '../connect/http-upgrade.js';
 import { invalidStateError } from '../errors.js';
 import { createChannel, type TaskCreateMessage } from './diagnostics.js';
 import { StreamTaskUpgradeEvent, type StreamTaskDelegate } from './events.js';
-import { StreamTask } from './stream-task.js';
+import { newStreamTask, StreamTask } from './stream-task.js';
 import { newTaskList } from './task-list.js';
 import { whenOpened } from './results.js';
 import { describe, hostArgument, pathArgument, portArgument } from '../validate.js';
@@ -208,7 +208,7 @@ export class Session extends EventTarget {
     let route: Route | null = null;
     if (proxy !== null) route = proxyRoute(proxy, afterTls);
     else if (afterTls.length > 0) route = { host: resolvedHost, port: resolvedPort, via: null, beforeTls: [], afterTls };
-    const task = new StreamTask({
+    const task = newStreamTask({
       taskIdentifier: this.#nextIdentifier++,
       host: resolvedHost,
       port: resolvedPort,

@@ -2,8 +2,8 @@
  * The listeners on a task's socket: its chunks, end, errors and close, shared by every task (the
  * socket names its task), so an open task carries no closures for them. Owns the wiring; what each event means is its part's.
  */
-import type net from 'node:net';
-import type tls from 'node:tls';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { fromSystemError } from '../errors.js';
 import { socketReads } from '../io/socket-reads.js';
 import { NODE_ONREAD } from '../runtime.js';

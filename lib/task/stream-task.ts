@@ -339,7 +339,15 @@ export interface StreamTaskApi {
  *
  * @hideconstructor
  */
-export class StreamTask extends (TaskMachine as unknown as new (init: StreamTaskInit) => EventTarget) {}
+// `init: never`: the published constructor takes nothing a user could give (tasks come from a
+// session), and its internal init type stays out of the published declarations.
+export class StreamTask extends (TaskMachine as unknown as new (init: never) => EventTarget) {}
+
+/**
+ * Makes a task: the session's way in (and settle-layout's), with the machine's init.
+ * @internal
+ */
+export const newStreamTask = (init: StreamTaskInit): StreamTask => new (StreamTask as unknown as new (init: StreamTaskInit) => StreamTask)(init);
 
 /** @inline */
 type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
@@ -386,7 +394,7 @@ export interface StreamTask extends StreamTaskApi {
 ({}) as TaskMachine satisfies StreamTaskApi;
 
 /** Untouched tasks made once at load (see settle-layout.ts); they never start and hold no socket. */
-settleLayout(() => new StreamTask({
+settleLayout(() => newStreamTask({
   taskIdentifier: -1, host: '', port: 0, configuration: DEFAULT_CONFIGURATION, signal: undefined,
   taskDescription: undefined, list: null, delegate: undefined, tlsAtStart: null, route: null, path: null,
   service: null, resolver: null,

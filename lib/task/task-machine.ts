@@ -7,9 +7,9 @@
  * lane; the lanes do not wait for each other. Bytes that arrive go into the read buffer; a read
  * takes from it, so a read that times out or is aborted leaves every byte there for the next one.
  */
-import type dns from 'node:dns';
-import type net from 'node:net';
-import type tls from 'node:tls';
+import type * as dns from 'node:dns';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import type { CapturedStreams } from '../adapters/web-streams.js';
 import type { ResolvedConfiguration } from '../configuration.js';

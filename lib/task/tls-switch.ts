@@ -3,7 +3,7 @@
  * back to plaintext. Owns the handshake's checks and the close_notify exchange; reading the
  * bytes that arrive either side of them is the task's.
  */
-import type tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { resolveTLSOptions } from '../configuration.js';
 import { isMulticastDomain } from '../connect/service.js';
 import { invalidStateError, StreamTaskError, streamTaskError, timedOutError } from '../errors.js';

@@ -3,7 +3,7 @@
  * and resolving writes when the kernel took them; FIN. Owns how bytes leave; why a write may not
  * run is refusals.ts's, when the write side closes half-close.ts's.
  */
-import type net from 'node:net';
+import type * as net from 'node:net';
 import { WRITE_BATCH_BYTES } from '../constants.js';
 import { fromSystemError } from '../errors.js';
 import { Later } from '../io/lane.js';

@@ -14,8 +14,8 @@
  * opt-in.
  */
 import { Duplex } from 'node:stream';
-import type net from 'node:net';
-import type tls from 'node:tls';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { ReadBuffer } from '../io/read-buffer.js';
 
 /** TLS record header: type (1), legacy version (2), length (2). */

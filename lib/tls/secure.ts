@@ -5,8 +5,8 @@
  * (not for address literals), TLS 1.2 at least, no session cache shared across trust settings.
  */
 import { createHash } from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { streamTaskError, systemCode, type ErrorContext, type StreamTaskError } from '../errors.js';
 import { TlsRecordFeed } from './record-feed.js';
 
