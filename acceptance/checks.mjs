@@ -9,6 +9,7 @@
  * else that went wrong (a wrong byte, a wrong error, a hang past the check's time limit).
  */
 import { Session, StreamTaskError } from 'streamtask';
+import { connect as connectSocket } from 'streamtask/sockets';
 import { AbortController as PolyfillAbortController } from 'abort-controller';
 
 /** @type {import('./peers.js').PeerPorts} */
@@ -192,6 +193,25 @@ const checks = [
     await task.write('via socks');
     expect(text(await task.readExactly(9)) === 'via socks', 'echo through the proxy');
     task.cancel();
+  }],
+  ['WinterTC sockets (streamtask/sockets connect())', async () => {
+    const socket = connectSocket(`${host}:${peers.echo}`);
+    const info = await socket.opened;
+    expect(info.remoteAddress === `${host}:${peers.echo}`, `opened: ${JSON.stringify(info)}`);
+    const writer = socket.writable.getWriter();
+    await writer.write(new TextEncoder().encode('winter'));
+    const reader = socket.readable.getReader();
+    let got = '';
+    while (got.length < 6) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      got += text(value);
+    }
+    expect(got === 'winter', `echo: ${got}`);
+    reader.releaseLock();
+    writer.releaseLock();
+    await socket.close();
+    await socket.closed;
   }],
   ['events (statechange, readclosed, complete)', async (session) => {
     const task = session.streamTask(host, peers.lines);
