@@ -27,7 +27,9 @@
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
  *   the other way: `hand-written-direct` (on a tls.TLSSocket from tls.connect), `raw-over-tcp`.
  */
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import PromiseSocket from 'promise-socket';
 import diagnostics from 'node:diagnostics_channel';
 import { CHANNELS, Session } from 'streamtask';
@@ -137,10 +139,36 @@ async function pingPong(): Promise<void> {
 async function tlsPingPong(): Promise<void> {
   const server = await startServer();
   try {
-    if (variant === 'hand-written') {
-      const socket = await rawTlsOverTcp(server);
+    if (variant === 'hand-written' || variant === 'hand-written-direct') {
+      const socket = variant === 'hand-written' ? await rawTlsOverTcp(server) : await rawTlsSocket(server);
       socket.write('ECHO\n');
       await handWrittenRoundTrips(socket, count);
+      socket.destroy();
+      return;
+    }
+    if (variant === 'onread-direct') {
+      // The floor for TLS: Node's onread on a TLS socket tls.connect made itself (it gives onread
+      // to no other), a promise per round trip, no 'data' events.
+      let got = 0;
+      let wake: (() => void) | null = null;
+      const socket = tls.connect({
+        port: server.tlsPort, host: '127.0.0.1', servername: 'localhost', ca: server.ca,
+        onread: { buffer: Buffer.alloc(64 * 1024), callback: (n: number) => {
+          got += n;
+          const resolve = wake;
+          wake = null;
+          resolve?.();
+          return true;
+        } },
+      } as tls.ConnectionOptions);
+      await once(socket, 'secureConnect');
+      socket.setNoDelay(true);
+      socket.write('ECHO\n');
+      for (let i = 0; i < count; i++) {
+        socket.write(MESSAGE);
+        while (got < MESSAGE.length) await new Promise<void>((resolve) => (wake = resolve));
+        got -= MESSAGE.length;
+      }
       socket.destroy();
       return;
     }
@@ -263,7 +291,7 @@ const workloads: Record<string, { variants: string[]; run: () => Promise<void> }
   'connect': { variants: ['task', 'task-traced'], run: connectAndClose },
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
-  'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written'], run: tlsPingPong },
+  'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written', 'hand-written-direct', 'onread-direct'], run: tlsPingPong },
   'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw'], run: awaitedWrites },
   'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
