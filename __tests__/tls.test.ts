@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type * as net from 'node:net';
 import tls from 'node:tls';
 import { Session, StreamTaskSecureEvent, type SecureConnectionInfo, type StreamTask } from '../lib/index.js';
 import { startCccPeer } from './helpers/ccc-peer.js';
@@ -234,6 +235,31 @@ describe('TLS from the first byte', () => {
     expect(() => session.streamTask('localhost', 1, { tls: { pinnedPublicKeys: ['nope'] } })).toThrow(/`options\.tls\.pinnedPublicKeys`/);
     expect(() => new Session({ tls: { serverTrust: 'yes' as never } })).toThrow(/`configuration\.tls\.serverTrust` to be a function/);
   });
+});
+
+test('aborting the captured writable of a TLS task closes the connection without throwing (a TLS handle cannot reset)', async () => {
+  const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert });
+  // The TCP connection (TLS 1.3: the server may not have finished its side of the handshake).
+  const closedAtPeer = new Promise<void>((resolve) => {
+    server.once('connection', (socket: net.Socket) => {
+      socket.on('error', () => {});
+      socket.once('close', () => resolve());
+    });
+  });
+  server.on('tlsClientError', () => {});
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const task = await session.connect('localhost', (server.address() as AddressInfo).port, { tls: { ca: certs.ca } });
+    const { readable, writable } = await task.captureStreams();
+    const reading = settle(readable.getReader().read());
+    await writable.abort(new Error('stop'));
+    expectCode((await reading).error, 'cancelled');
+    expectCode((await settle(task.closed)).error, 'cancelled');
+    await closedAtPeer;
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 describe('STARTTLS', () => {

@@ -32,8 +32,24 @@ export function cancelTask(task: TaskMachine, reason: unknown, reset: boolean): 
   decideResults(task);
   publishError(task, error);
   wakeReader(task);
-  if (reset && task.socket !== null && !task.socket.destroyed) task.socket.resetAndDestroy();
+  if (reset) resetConnection(task);
   teardown(task);
+}
+
+/**
+ * Sends RST. Not over TLS: a TLS socket's handle cannot reset (Node throws
+ * ERR_INVALID_HANDLE_TYPE), and resetting the TCP socket under a live TLS one crashed Node 20
+ * (a segmentation fault, seen here): a TLS connection is destroyed instead, a FIN without
+ * close_notify, which the peer sees as a truncated TLS stream.
+ */
+function resetConnection(task: TaskMachine): void {
+  const socket = task.socket;
+  if (socket === null || socket.destroyed) return;
+  if ((socket as { encrypted?: boolean }).encrypted === true) {
+    socket.destroy();
+    return;
+  }
+  socket.resetAndDestroy();
 }
 
 /** The task failed: writes and closes reject now; reads may still take bytes that had arrived. */
