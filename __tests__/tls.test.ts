@@ -237,6 +237,87 @@ describe('TLS from the first byte', () => {
   });
 });
 
+describe('TLS from the first byte on a socket tls.connect opened (its bytes through onread)', () => {
+  /** A TLS server that speaks first, at once, then sends `bulk` bytes of a pattern on request. */
+  async function withGreetingServer(run: (port: number) => Promise<void>, bulk = 4 << 20): Promise<void> {
+    const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert }, (socket) => {
+      socket.on('error', () => {});
+      socket.write('HELLO FROM A TLS SERVER\n');
+      socket.once('data', () => {
+        const pattern = Buffer.alloc(bulk);
+        for (let i = 0; i < bulk; i++) pattern[i] = (i * 7 + (i >> 11)) & 0xff;
+        socket.end(pattern);
+      });
+    });
+    server.on('tlsClientError', () => {});
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await run((server.address() as AddressInfo).port);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+  const patternAt = (i: number): number => (i * 7 + (i >> 11)) & 0xff;
+
+  test('the first bytes of a server that speaks at once are delivered, and a bulk transfer arrives whole by readData', async () => {
+    await withGreetingServer(async (port) => {
+      const task = await session.connect('localhost', port, { tls: { ca: certs.ca } });
+      expect(await task.readLine()).toBe('HELLO FROM A TLS SERVER');
+      await task.write('go');
+      let at = 0;
+      for (;;) {
+        const { data, atEOF } = await task.readData({ maxLength: 100_000 });
+        for (let i = 0; i < data.length; i++) if (data[i] !== patternAt(at + i)) throw new Error(`byte ${at + i} is wrong`);
+        at += data.length;
+        if (atEOF) break;
+      }
+      expect(at).toBe(4 << 20);
+      await task.closeWrite();
+      await task.closed;
+    });
+  });
+
+  test('captured after a read, the readable holds every byte once, in order (chunks stay valid when transferred)', async () => {
+    await withGreetingServer(async (port) => {
+      const task = await session.connect('localhost', port, { tls: { ca: certs.ca } });
+      expect(text(await task.readExactly(6))).toBe('HELLO ');
+      await task.write('go');
+      const { readable, writable } = await task.captureStreams();
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of readable) chunks.push(chunk);
+      const all = Buffer.concat(chunks);
+      expect(all.subarray(0, 18).toString()).toBe('FROM A TLS SERVER\n');
+      const bulk = all.subarray(18);
+      expect(bulk.length).toBe(4 << 20);
+      for (let i = 0; i < bulk.length; i++) if (bulk[i] !== patternAt(i)) throw new Error(`byte ${i} is wrong`);
+      await writable.close();
+      await task.closed;
+    });
+  });
+
+  test('a server refused after the handshake (serverTrust, pins): not one of the bytes it sent at once is ever readable', async () => {
+    await withGreetingServer(async (port) => {
+      for (const settings of [
+        // Decided late, so the greeting has surely arrived by then.
+        { ca: certs.ca, serverTrust: async () => (await new Promise((resolve) => setTimeout(resolve, 100)), 'reject' as const) },
+        { ca: certs.ca, pinnedPublicKeys: ['sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='] },
+      ]) {
+        const task = session.streamTask('localhost', port, { tls: settings });
+        const early = settle(task.readData({ minLength: 0 }));
+        task.resume();
+        expectCode((await settle(task.opened)).error, 'serverCertificateUntrusted');
+        expectCode((await early).error, 'serverCertificateUntrusted');
+        expect(task.bufferedAmount).toBe(0);
+        for (const read of [(): Promise<unknown> => task.readLine(), () => task.readData({ minLength: 0 }), () => task.readExactly(1)]) {
+          expectCode((await settle(read())).error, 'serverCertificateUntrusted');
+        }
+        await settle(task.closed);
+      }
+    });
+  });
+});
+
 test('aborting the captured writable of a TLS task closes the connection without throwing (a TLS handle cannot reset)', async () => {
   const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert });
   // The TCP connection (TLS 1.3: the server may not have finished its side of the handshake).

@@ -1,8 +1,11 @@
 /**
- * Opens the connection of a task: TCP, or a Unix domain socket. On Node its bytes come through
- * `onread` (lib/io/socket-reads.ts), not as 'data' events: the socket emits none.
+ * Opens the connection of a task: TCP, or a Unix domain socket, and with `tls` a TLS socket that
+ * tls.connect opens itself. On Node its bytes come through `onread` (lib/io/socket-reads.ts), not
+ * as 'data' events: the socket emits none. (Node gives `onread` to a TLS socket only when
+ * tls.connect makes the connection, never to TLS over a socket already connected.)
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 
 export interface TcpOptions {
   host: string;
@@ -20,6 +23,8 @@ export interface TcpOptions {
   onread: net.OnReadOpts | undefined;
   /** A Unix domain socket to connect to instead (host, port and the TCP options do not apply). */
   path?: string | null | undefined;
+  /** TLS from the first byte, on a socket tls.connect opens (tls/secure.ts's tlsConnectOptions). */
+  tls?: tls.ConnectionOptions | undefined;
 }
 
 /** Whether a connection made now tries every address (the task's setting, else Node's default). */
@@ -30,6 +35,26 @@ export function autoSelectsFamily(setting: boolean | null): boolean {
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
+  if (options.tls !== undefined) {
+    const socket = tls.connect({
+      ...options.tls,
+      ...(options.path != null ? { path: options.path } : {
+        host: options.host,
+        port: options.port,
+        ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+        ...(options.autoSelectFamily === undefined ? {} : { autoSelectFamily: options.autoSelectFamily }),
+        ...(options.autoSelectFamilyAttemptTimeout === undefined ? {} : { autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout }),
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      }),
+      ...({ onread: options.onread } as tls.ConnectionOptions),
+    });
+    // tls.connect takes neither as an option; set now, they apply once connected.
+    if (options.path == null) {
+      socket.setNoDelay(options.noDelay);
+      socket.setKeepAlive(options.keepAlive);
+    }
+    return socket;
+  }
   if (options.path != null) {
     return net.connect({
       path: options.path,

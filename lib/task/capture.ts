@@ -29,7 +29,9 @@ export function captureStreams(task: TaskMachine): Promise<CapturedStreams> {
   task.setFlag(CAPTURED, true);
   const op = task.operation<CapturedStreams>('captureStreams', 0, undefined, task.writeLane);
   afterEnqueued(task, op, () => {
-    if (!task.has(SECURED) && task.socket !== null) exclusiveChunks(task.socket);
+    // For a socket read through `onread` (plain, or TLS tls.connect opened); a TLS socket that
+    // reads by 'data' gives each chunk its own memory anyway, and ignores the mark.
+    if (task.socket !== null) exclusiveChunks(task.socket);
     const streams = createCapturedStreams(capturePort(task), STREAM_WRITE_HIGH_WATER_MARK);
     op.resolve(streams);
     if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskStreamsEvent(streams));

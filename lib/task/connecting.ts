@@ -20,7 +20,8 @@ import { updateFlow } from './bytes-in.js';
 import type { TaskMachine } from './task-machine.js';
 import { watchRoute } from './progress.js';
 import { decideResults, openedInfo } from './results.js';
-import { upgrade } from './tls-switch.js';
+import { upgrade, verifiedHost } from './tls-switch.js';
+import { tlsConnectOptions } from '../tls/secure.js';
 import { socketWrite } from './writing.js';
 import { callDelegate } from './announce.js';
 
@@ -75,7 +76,13 @@ function attempt(task: TaskMachine): void {
   let socket: net.Socket;
   try {
     const target = task.target();
-    const { route, resolver } = task.rare();
+    const { route, resolver, tlsAtStart } = task.rare();
+    const onread = task.plainReads();
+    // TLS from the first byte, straight to the host: tls.connect opens the connection, so that
+    // Node gives the TLS socket `onread` (it gives it to no TLS socket over a connected one). Not
+    // through a proxy or before an Upgrade (their handshakes come first, in plaintext), not with
+    // allowStop (its record feed needs the TCP socket), not where the runtime has no `onread`.
+    const direct = tlsAtStart !== null && route === null && tlsAtStart.allowStop !== true && onread !== undefined;
     socket = openTcp({
       host: route?.host ?? target.host,
       port: route?.port ?? target.port,
@@ -87,8 +94,9 @@ function attempt(task: TaskMachine): void {
       lookup: target.addresses !== undefined && route === null ? fixedLookup(target.addresses)
         : resolver === null ? undefined : resolverLookup(resolver, autoSelectsFamily(config.autoSelectFamily)),
       localAddress: config.localAddress ?? undefined,
-      onread: task.plainReads(),
+      onread,
       path: task.rare().path,
+      tls: direct ? tlsConnectOptions(verifiedHost(task), tlsAtStart) : undefined,
     });
   } catch (error) {
     connectFailed(task, fromSystemError(error, task.context(connectOperation(task)), 'cannotConnectToHost'));

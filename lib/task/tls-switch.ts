@@ -6,9 +6,9 @@
 import type * as tls from 'node:tls';
 import { resolveTLSOptions } from '../configuration.js';
 import { isMulticastDomain } from '../connect/service.js';
-import { invalidStateError, StreamTaskError, streamTaskError, timedOutError } from '../errors.js';
+import { invalidStateError, StreamTaskError, streamTaskError, timedOutError, type ErrorContext } from '../errors.js';
 import { TlsRecordFeed } from '../tls/record-feed.js';
-import { secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
+import { handshake, secure, type SecureConnectionInfo, type TLSOptions } from '../tls/secure.js';
 import { secureChannel, type TaskSecureMessage } from './diagnostics.js';
 import { StreamTaskSecureEvent } from './events.js';
 import { EOF_DELIVERED, EOF_RECEIVED, FINISHING, READ_CLOSED_ANNOUNCED, READ_CLOSING, READING, SECURED, STOPPABLE, STOPPING_TLS } from './flags.js';
@@ -122,12 +122,48 @@ async function downgrade(task: TaskMachine, timeout: number, stop: Promise<void>
 }
 
 /**
+ * The host a task's certificate must name: a unicast service's certificate names its domain
+ * (RFC 6125, RFC 6186); on the local link there is no delegation, so a `.local` service's names
+ * the host that answered.
+ */
+export function verifiedHost(task: TaskMachine): string {
+  const service = task.rare().service;
+  return service !== null && isMulticastDomain(service.domain) ? task.target().host : task.givenHost;
+}
+
+/**
+ * TLS from the first byte on a socket tls.connect opened (connecting.ts): its handshake runs by
+ * itself once TCP connects, and its bytes already come to the task through `onread`. The same
+ * checks as `upgrade`; a failure fails the task at once and drops any byte that came before it.
+ */
+async function secureOpenedSocket(task: TaskMachine, socket: tls.TLSSocket, settings: TLSOptions, context: ErrorContext): Promise<SecureConnectionInfo> {
+  task.setSeldom('secureTimeline', { startDate: metricsTime(), endDate: null, protocol: null, cipher: null });
+  const { info } = await handshake(socket, {
+    host: verifiedHost(task), tls: settings, timeout: 0, context,
+    failed: (error) => {
+      // Not one byte of a server we did not trust reaches the application.
+      task.buffer.clear();
+      task.fail(error);
+    },
+  });
+  return info;
+}
+
+/**
  * Runs the TLS handshake over the current socket; on failure the task fails with the error.
  * `operation` is what the user called, for the messages: `connect` for TLS from the first byte.
  */
 export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: number, operation = 'startSecureConnection'): Promise<SecureConnectionInfo> {
   const context = task.context(operation);
   const plain = task.socket!;
+  if ((plain as tls.TLSSocket).encrypted === true) {
+    try {
+      return secured(task, await secureOpenedSocket(task, plain as tls.TLSSocket, settings, context));
+    } catch (error) {
+      task.fail(error as StreamTaskError);
+      throw error;
+    }
+  }
   const unread = task.buffer.length;
   if (unread > 0 || task.has(EOF_RECEIVED)) {
     if (task.has(EOF_RECEIVED)) {
@@ -157,29 +193,31 @@ export async function upgrade(task: TaskMachine, settings: TLSOptions, timeout: 
   if (feed === null) task.releasePlainBytes(plain);
   plain.resume();
   try {
-    // A unicast service's certificate names its domain (RFC 6125, RFC 6186); on the local link
-    // there is no delegation, so a `.local` service's names the host that answered.
-    const service = task.rare().service;
-    const host = service !== null && isMulticastDomain(service.domain) ? task.target().host : task.givenHost;
-    const { socket, info } = await secure({ socket: feed ?? plain, host, tls: settings, timeout, context });
+    const { socket, info } = await secure({ socket: feed ?? plain, host: verifiedHost(task), tls: settings, timeout, context });
     if (task.has(FINISHING)) {
       socket.destroy();
       throw task.failure ?? streamTaskError('cancelled', context, 'cancelled');
     }
     task.setSeldom('plainSocket', plain);
     task.adoptSecureSocket(socket);
-    task.setFlag(SECURED, true);
-    const timeline = task.rare().secureTimeline!;
-    timeline.endDate = metricsTime();
-    timeline.protocol = info.protocol;
-    timeline.cipher = info.cipher;
-    updateFlow(task);
-    if (secureChannel.hasSubscribers) secureChannel.publish({ task: task.api(), secure: info } satisfies TaskSecureMessage);
-    if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskSecureEvent(info));
-    callDelegate(task, 'didSecureConnection', info);
-    return info;
+    return secured(task, info);
   } catch (error) {
     task.fail(error as StreamTaskError);
     throw error;
   }
+}
+
+/** The handshake succeeded and the TLS socket is the task's: the timeline, the flow, and the announcements. */
+function secured(task: TaskMachine, info: SecureConnectionInfo): SecureConnectionInfo {
+  if (task.has(FINISHING)) throw task.failure ?? streamTaskError('cancelled', task.context('connect'), 'cancelled');
+  task.setFlag(SECURED, true);
+  const timeline = task.rare().secureTimeline!;
+  timeline.endDate = metricsTime();
+  timeline.protocol = info.protocol;
+  timeline.cipher = info.cipher;
+  updateFlow(task);
+  if (secureChannel.hasSubscribers) secureChannel.publish({ task: task.api(), secure: info } satisfies TaskSecureMessage);
+  if (mayHaveListeners(task)) task.dispatchEvent(new StreamTaskSecureEvent(info));
+  callDelegate(task, 'didSecureConnection', info);
+  return info;
 }

@@ -170,14 +170,67 @@ export interface SecureOptions {
   context: ErrorContext;
 }
 
+/** The name sent as SNI for `host`: none for an address literal (RFC 6066 §3), unless `servername` says. */
+function sniFor(host: string, settings: TLSOptions): string {
+  return settings.servername ?? (net.isIP(host) === 0 ? host : '');
+}
+
+/**
+ * tls.connect's options for our settings and defaults, for a TLS socket over a connected one
+ * (`secure`) or one tls.connect opens itself (TLS from the first byte, see connecting.ts).
+ */
+export function tlsConnectOptions(host: string, settings: TLSOptions): tls.ConnectionOptions {
+  const servername = sniFor(host, settings);
+  const nameToVerify = settings.servername ?? host;
+  const userCheck = settings.checkServerIdentity;
+  return {
+    // As for TCP: the peer's close_notify and FIN end only its side; we close ours with closeWrite().
+    // (tls.connect passes it to the TLSSocket; @types/node 20 does not list it.)
+    ...({ allowHalfOpen: true } as tls.ConnectionOptions),
+    // No SNI for address literals (RFC 6066 §3); the name is still verified below.
+    ...(servername === '' ? {} : { servername }),
+    ca: settings.ca,
+    cert: settings.cert,
+    key: settings.key,
+    passphrase: settings.passphrase,
+    pfx: settings.pfx,
+    minVersion: settings.minVersion ?? 'TLSv1.2',
+    maxVersion: settings.maxVersion,
+    ALPNProtocols: settings.ALPNProtocols,
+    ciphers: settings.ciphers,
+    // We decide trust ourselves once the handshake is done, with the same rule as Node's
+    // (Node too checks only then): this lets serverTrust and pins see the chain. No application
+    // byte is sent before that, because the task's lanes are held until this resolves.
+    rejectUnauthorized: false,
+    // Verify the name we meant, not `socket._host` (through a proxy that is the proxy's).
+    checkServerIdentity: (_hostname, certificate) =>
+      userCheck !== undefined ? userCheck(nameToVerify, certificate) : tls.checkServerIdentity(nameToVerify, certificate),
+  };
+}
+
 /** Runs the handshake over `socket`; resolves with the TLS socket once trust is decided. */
 export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket; info: SecureConnectionInfo }> {
+  const socket = tls.connect({ socket: options.socket, ...tlsConnectOptions(options.host, options.tls) });
+  if (options.socket instanceof TlsRecordFeed) options.socket.attach(socket);
+  return handshake(socket, options);
+}
+
+/** What `handshake` needs besides the socket; `failed` hears a failure at once (before the promise rejects). */
+export interface HandshakeOptions extends Omit<SecureOptions, 'socket'> {
+  failed?: (error: StreamTaskError) => void;
+}
+
+/**
+ * Waits for the handshake of a TLS socket made with tlsConnectOptions and decides trust;
+ * resolves with the socket once trusted. Its listeners run before any already on the socket,
+ * so that a failure is the handshake's (and `failed` hears it first), not a lost connection's.
+ */
+export function handshake(socket: tls.TLSSocket, options: HandshakeOptions): Promise<{ socket: tls.TLSSocket; info: SecureConnectionInfo }> {
   const { host, context } = options;
   const settings = options.tls;
-  const servername = settings.servername ?? (net.isIP(host) === 0 ? host : '');
+  const servername = sniFor(host, settings);
   const nameToVerify = settings.servername ?? host;
   const verify = settings.rejectUnauthorized !== false;
-  const userCheck = settings.checkServerIdentity;
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -186,38 +239,14 @@ export function secure(options: SecureOptions): Promise<{ socket: tls.TLSSocket;
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.failed?.(error);
       socket.destroy();
       reject(error);
     };
-    const socket = tls.connect({
-      socket: options.socket,
-      // As for TCP: the peer's close_notify and FIN end only its side; we close ours with closeWrite().
-      // (tls.connect passes it to the TLSSocket; @types/node 20 does not list it.)
-      ...({ allowHalfOpen: true } as tls.ConnectionOptions),
-      // No SNI for address literals (RFC 6066 §3); the name is still verified below.
-      ...(servername === '' ? {} : { servername }),
-      ca: settings.ca,
-      cert: settings.cert,
-      key: settings.key,
-      passphrase: settings.passphrase,
-      pfx: settings.pfx,
-      minVersion: settings.minVersion ?? 'TLSv1.2',
-      maxVersion: settings.maxVersion,
-      ALPNProtocols: settings.ALPNProtocols,
-      ciphers: settings.ciphers,
-      // We decide trust ourselves once the handshake is done, with the same rule as Node's
-      // (Node too checks only then): this lets serverTrust and pins see the chain. No application
-      // byte is sent before that, because the task's lanes are held until this resolves.
-      rejectUnauthorized: false,
-      // Verify the name we meant, not `socket._host` (through a proxy that is the proxy's).
-      checkServerIdentity: (_hostname, certificate) =>
-        userCheck !== undefined ? userCheck(nameToVerify, certificate) : tls.checkServerIdentity(nameToVerify, certificate),
-    });
-    if (options.socket instanceof TlsRecordFeed) options.socket.attach(socket);
     const onError = (error: Error): void => fail(handshakeError(error, context));
     const onClose = (): void => fail(streamTaskError('secureConnectionFailed', context, 'the peer closed the connection during the TLS handshake'));
-    socket.on('error', onError);
-    socket.once('close', onClose);
+    socket.prependListener('error', onError);
+    socket.prependOnceListener('close', onClose);
     if (options.timeout > 0) {
       // The error is made when the limit runs out (an Error captures a stack; see docs/decisions.md).
       timer = setTimeout(() => fail(streamTaskError('timedOut', context, `the TLS handshake timed out after ${options.timeout} ms`)), options.timeout);
