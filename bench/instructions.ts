@@ -223,6 +223,10 @@ async function awaitedWrites(): Promise<void> {
     if (variant === 'raw') {
       socket.write(command);
       for (let i = 0; i < count; i++) await new Promise<void>((resolve, reject) => socket.write(piece, (error) => (error ? reject(error) : resolve())));
+    } else if (variant === 'raw-drain') {
+      // As bench/bulk-send.ts's baseline writes: on, until write() says to wait for 'drain'.
+      socket.write(command);
+      for (let i = 0; i < count; i++) if (!socket.write(piece)) await once(socket, 'drain');
     } else {
       const wrapped = new PromiseSocket(socket);
       await wrapped.write(command);
@@ -292,7 +296,7 @@ const workloads: Record<string, { variants: string[]; run: () => Promise<void> }
   'waiting-read': { variants: ['task', 'iterator', 'hand-written'], run: waitingRead },
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
   'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written', 'hand-written-direct', 'onread-direct'], run: tlsPingPong },
-  'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw'], run: awaitedWrites },
+  'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw', 'raw-drain'], run: awaitedWrites },
   'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
 const chosen = workloads[workload ?? ''];

@@ -35,44 +35,31 @@ export function autoSelectsFamily(setting: boolean | null): boolean {
 }
 
 export function openTcp(options: TcpOptions): net.Socket {
+  const tcp = options.path == null;
+  // Where to connect, and how: the same for a plain socket and one tls.connect opens.
+  const target = !tcp ? { path: options.path! } : {
+    host: options.host,
+    port: options.port,
+    ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    ...(options.autoSelectFamily === undefined ? {} : { autoSelectFamily: options.autoSelectFamily }),
+    ...(options.autoSelectFamilyAttemptTimeout === undefined ? {} : { autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout }),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+  };
+  const onread = options.onread === undefined ? {} : { onread: options.onread };
   if (options.tls !== undefined) {
-    const socket = tls.connect({
-      ...options.tls,
-      ...(options.path != null ? { path: options.path } : {
-        host: options.host,
-        port: options.port,
-        ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-        ...(options.autoSelectFamily === undefined ? {} : { autoSelectFamily: options.autoSelectFamily }),
-        ...(options.autoSelectFamilyAttemptTimeout === undefined ? {} : { autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout }),
-        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-      }),
-      ...({ onread: options.onread } as tls.ConnectionOptions),
-    });
+    const socket = tls.connect({ ...options.tls, ...target, ...(onread as tls.ConnectionOptions) });
     // tls.connect takes neither as an option; set now, they apply once connected.
-    if (options.path == null) {
+    if (tcp) {
       socket.setNoDelay(options.noDelay);
       socket.setKeepAlive(options.keepAlive);
     }
     return socket;
   }
-  if (options.path != null) {
-    return net.connect({
-      path: options.path,
-      allowHalfOpen: true,
-      ...(options.onread === undefined ? {} : { onread: options.onread }),
-    });
-  }
   return net.connect({
-    host: options.host,
-    port: options.port,
+    ...target,
     // The user decides when our side ends (closeWrite); Node must not end it at the peer's FIN.
     allowHalfOpen: true,
-    noDelay: options.noDelay,
-    keepAlive: options.keepAlive,
-    ...(options.onread === undefined ? {} : { onread: options.onread }),
-    ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-    ...(options.autoSelectFamily === undefined ? {} : { autoSelectFamily: options.autoSelectFamily }),
-    ...(options.autoSelectFamilyAttemptTimeout === undefined ? {} : { autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout }),
-    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-  });
+    ...(tcp ? { noDelay: options.noDelay, keepAlive: options.keepAlive } : {}),
+    ...onread,
+  } as net.NetConnectOpts);
 }
