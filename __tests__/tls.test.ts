@@ -198,6 +198,43 @@ describe('TLS from the first byte', () => {
     }
   });
 
+  test('cancelled during the handshake: cancelled, and the socket closes', async () => {
+    const silent = await startSilentPeer();
+    try {
+      const task = session.streamTask('localhost', silent.port, { tls: { ca: certs.ca } });
+      task.resume();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      task.cancel(new Error('changed my mind'));
+      expectCode((await settle(task.opened)).error, 'cancelled');
+      expectCode((await settle(task.closed)).error, 'cancelled');
+      expect(task.state).toBe('completed');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test('waitsForConnectivity with TLS from the first byte: refused, then the TLS server appears', async () => {
+    const probe = tls.createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const task = session.streamTask('localhost', port, { tls: { ca: certs.ca }, waitsForConnectivity: true, timeoutIntervalForResource: 10_000 });
+    task.resume();
+    await once(task, 'waitingforconnectivity');
+    const server = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert }, (socket) => socket.end('late but secure\n'));
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      expect((await task.opened).tls?.authorized).toBe(true);
+      expect(await task.readLine()).toBe('late but secure');
+    } finally {
+      task.cancel();
+      await settle(task.closed);
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('a peer that closes during the handshake: secureConnectionFailed', async () => {
     const rude = await startSilentPeer((socket) => socket.once('data', () => socket.destroy()));
     try {
