@@ -343,10 +343,7 @@ export interface StreamTaskApi {
 // session), and its internal init type stays out of the published declarations.
 export class StreamTask extends (TaskMachine as unknown as new (init: never) => EventTarget) {}
 
-/**
- * Makes a task: the session's way in (and settle-layout's), with the machine's init.
- * @internal
- */
+/** Makes a task with the machine's init: the session's way in (and settle-layout's). @internal */
 export const newStreamTask = (init: StreamTaskInit): StreamTask => new (StreamTask as unknown as new (init: StreamTaskInit) => StreamTask)(init);
 
 /** @inline */
