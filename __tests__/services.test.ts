@@ -1,8 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import dns2 from 'dns2';
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { orderTargets } from '../lib/connect/service.js';
 import { Session } from '../lib/index.js';
+import { makeCertificates } from './helpers/certificates.js';
 import { expectCode } from './helpers/fixture.js';
 import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
 
@@ -164,6 +167,27 @@ describe('Happy Eyeballs (autoSelectFamily)', () => {
       expect((error as Error & { cause?: unknown }).cause).toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.1' });
     } finally {
       await new Promise((resolve) => six.close(resolve));
+    }
+  });
+
+  test('TLS from the first byte (its own socket) falls back from a refused ::1 to a live 127.0.0.1 too, and verifies', async () => {
+    const certs = makeCertificates();
+    const secure = tls.createServer({ key: certs.leaf.key, cert: certs.leaf.cert }, (socket) => socket.end('* OK secure\r\n'));
+    secure.listen(0, '127.0.0.1');
+    await once(secure, 'listening');
+    try {
+      const port = (secure.address() as net.AddressInfo).port;
+      // The certificate names localhost: the name verified is given, the name resolved is dual.example.test.
+      const task = await session.connect('dual.example.test', port, { tls: { ca: certs.ca, servername: 'localhost' }, autoSelectFamily: true });
+      const info = await task.opened;
+      expect(info.remoteAddress).toBe('127.0.0.1');
+      expect(info.tls?.authorized).toBe(true);
+      expect(await task.readLine()).toBe('* OK secure');
+      task.cancel();
+      await task.closed.catch(() => {});
+    } finally {
+      await new Promise((resolve) => secure.close(resolve));
+      certs.remove();
     }
   });
 
