@@ -129,7 +129,7 @@ describe('streamtask HOST PORT', () => {
     await withResettingPeer('221 bye\r\n', async (port) => {
       const run = await cli(['-v', '127.0.0.1', String(port)], 'EHLO x\r\nQUIT\r\n');
       expect(run.stdout.toString()).toBe('221 bye\r\n');
-      expect(run.stderr).toMatch(/the server reset the connection after all our input was sent and it had answered/);
+      expect(run.stderr).toMatch(/the server reset the connection after all our input was sent and it had answered it/);
       expect(run.code).toBe(0);
     });
   });

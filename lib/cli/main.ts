@@ -91,17 +91,19 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
 
 /**
  * Pipes stdin to the task and the task to stdout until the server ends its side. A reset once
- * stdin has ended, every byte of it was sent and the server has answered is how many servers
- * end a session (postfix after its 221, when our FIN follows QUIT): the session ended well, and
- * `-v` says how. A reset while we still had input to send, or before the server said anything,
- * is a lost connection.
+ * stdin has ended, every byte of it was sent and the server has answered it (sent bytes since) is
+ * how many servers end a session (postfix after its 221, when our FIN follows QUIT): the session
+ * ended well, and `-v` says how. A reset while we still had input to send, or before the server
+ * answered the last of it, is a lost connection.
  */
 async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
   const stdin = process.stdin;
   let inputSent = false;
+  let receivedWhenSent = 0;
   const input = (async () => {
     for await (const chunk of stdin) await task.write(chunk as Buffer);
     inputSent = true;
+    receivedWhenSent = task.countOfBytesReceived;
     await task.closeWrite();
   })();
   input.catch(() => {}); // its failure is the task's, reported by the output side
@@ -116,8 +118,8 @@ async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
     }
     await task.closed;
   } catch (error) {
-    if (inputSent && task.countOfBytesReceived > 0 && isTaskError(error) && error.code === 'networkConnectionLost') {
-      reporter.say(`the server reset the connection after all our input was sent and it had answered (${error.message}): the session ended`);
+    if (inputSent && task.countOfBytesReceived > receivedWhenSent && isTaskError(error) && error.code === 'networkConnectionLost') {
+      reporter.say(`the server reset the connection after all our input was sent and it had answered it (${error.message}): the session ended`);
       return;
     }
     throw error;
