@@ -71,9 +71,7 @@ async function readHeadLines(io: PreambleIO, context: ErrorContext): Promise<str
     try {
       bytes = await io.readUntil('\n', left);
     } catch (error) {
-      if (error instanceof StreamTaskError && error.code === 'limitOverrun') {
-        throw streamTaskError('badServerResponse', context, `the response head is larger than ${MAX_HEAD_BYTES} bytes`, { cause: error });
-      }
+      if (error instanceof StreamTaskError && error.code === 'limitOverrun') throw headTooLarge(context, error);
       if (error instanceof StreamTaskError && error.code === 'incompleteRead') {
         throw streamTaskError('badServerResponse', context, 'the server closed the connection before a complete response head', { cause: error });
       }
@@ -84,17 +82,23 @@ async function readHeadLines(io: PreambleIO, context: ErrorContext): Promise<str
     const line = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
     if (line === '') return lines;
     // Not HTTP (an SSH or SMTP banner): say so now, not when a head that never comes times out.
-    if (lines.length === 0 && !STATUS_LINE.test(line)) parseResponseHead([line], context);
+    if (lines.length === 0 && !STATUS_LINE.test(line)) throw notHttp(context, line);
     lines.push(line);
-    if (left === 0) throw streamTaskError('badServerResponse', context, `the response head is larger than ${MAX_HEAD_BYTES} bytes`);
+    if (left === 0) throw headTooLarge(context);
   }
+}
+
+function headTooLarge(context: ErrorContext, cause?: StreamTaskError): StreamTaskError {
+  return streamTaskError('badServerResponse', context, `the response head is larger than ${MAX_HEAD_BYTES} bytes`, cause === undefined ? {} : { cause });
+}
+
+function notHttp(context: ErrorContext, statusLine: string): StreamTaskError {
+  return streamTaskError('badServerResponse', context, `not an HTTP/1.1 response: ${JSON.stringify(statusLine.slice(0, 80))}`);
 }
 
 export function parseResponseHead(lines: string[], context: ErrorContext): HttpResponseHead {
   const statusLine = STATUS_LINE.exec(lines[0] ?? '');
-  if (statusLine === null) {
-    throw streamTaskError('badServerResponse', context, `not an HTTP/1.1 response: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-  }
+  if (statusLine === null) throw notHttp(context, lines[0] ?? '');
   const headers: Record<string, string> = {};
   const rawHeaders: [string, string][] = [];
   for (const line of lines.slice(1)) {

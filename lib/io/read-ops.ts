@@ -131,7 +131,7 @@ export class DataRead extends PendingRead<ReadResult> {
     const buffered = buffer.length;
     const min = this.need;
     // A poll (minLength 0) of a failed task with nothing buffered is the failure, as any read is.
-    if (buffered >= min && !(buffered === 0 && state.error !== null && !state.eofReceived) || state.eofReceived) {
+    if ((buffered >= min && (buffered !== 0 || state.error === null)) || state.eofReceived) {
       const data = buffered === 0 ? EMPTY : buffer.take(Math.min(min, buffered), this.max);
       const atEOF = state.eofReceived && buffer.length === 0;
       if (atEOF) state.deliveredEOF();
