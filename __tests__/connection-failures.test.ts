@@ -44,6 +44,32 @@ describe('connecting fails', () => {
     expectCode(result.error, 'cannotConnectToHost', -1004);
   });
 
+  test('session.connect rejects bad arguments, and a refusal only once the task has closed', async () => {
+    expect((await settle(session.connect('127.0.0.1', 70_000))).error).toBeInstanceOf(RangeError);
+    const port = await unusedPort();
+    const connecting = session.connect('127.0.0.1', port);
+    const [task] = session.tasks;
+    const error = (await settle(connecting)).error;
+    expectCode(error, 'cannotConnectToHost', -1004);
+    expect(task!.state).toBe('completed');
+    expect((await settle(task!.opened)).error).toBe(error);
+  });
+
+  test('session.connect and `opened` asked meanwhile settle together', async () => {
+    const peer = await startPeer();
+    try {
+      const connecting = session.connect('127.0.0.1', peer.port);
+      const [task] = session.tasks;
+      const info = await task!.opened;
+      expect(await connecting).toBe(task);
+      expect(info.remotePort).toBe(peer.port);
+      expect(await task!.opened).toBe(info);
+      task!.cancel();
+    } finally {
+      await peer.close();
+    }
+  });
+
   test('unknown host: cannotFindHost naming the host', async () => {
     const error = expectCode((await settle(session.connect('no-such-host.invalid', 80))).error, 'cannotFindHost', -1003);
     expect(error.message).toMatch(/^connect to no-such-host\.invalid:80: /);

@@ -212,11 +212,14 @@ export function resolveTaskOptions(
   taskDescription: string | undefined;
   tlsAtStart: TLSOptions | null;
 } {
+  // Most tasks are made without options: nothing to validate or resolve.
+  if (input === undefined) return { configuration: base, tlsAtStart: null, signal: undefined, taskDescription: undefined };
   const given = optionsArgument<StreamTaskOptions>('options', input);
   const resolved = resolveConfiguration(given, base, 'options');
   // Tasks that override nothing share the session's object (an idle task is smaller for it).
-  const keys = Object.keys(resolved) as (keyof ResolvedConfiguration)[];
-  const configuration = keys.every((key) => resolved[key] === base[key]) ? base : resolved;
+  let overrides = false;
+  for (const key of CONFIGURATION_KEYS) overrides ||= resolved[key] !== base[key];
+  const configuration = overrides ? resolved : base;
   return {
     configuration,
     tlsAtStart: given.tls === undefined || (given.tls as unknown) === false ? null : configuration.tls,
@@ -239,6 +242,8 @@ export const DEFAULT_CONFIGURATION: ResolvedConfiguration = Object.freeze({
   dnsServers: null,
   localAddress: null,
 });
+
+const CONFIGURATION_KEYS = Object.keys(DEFAULT_CONFIGURATION) as readonly (keyof ResolvedConfiguration)[];
 
 function ipArgument(name: string, value: unknown): string {
   if (typeof value !== 'string' || isIP(value) === 0) throw new TypeError(`Expected \`${name}\` to be an IP address, got ${describe(value)}`);

@@ -103,16 +103,8 @@ function attempt(task: TaskMachine): void {
     return;
   }
   task.socket = socket;
+  // Its end, errors and close, and until connected its lookup and connect (see wirePlain).
   task.wire(socket);
-  // Only needed until connected: removed then, so an open task keeps no closure for it.
-  const onLookup = (): void => {
-    task.domainLookupEndDate = metricsTime();
-  };
-  socket.on('lookup', onLookup);
-  socket.once('connect', () => {
-    socket.off('lookup', onLookup);
-    onConnect(task, socket);
-  });
 }
 
 /**
@@ -162,7 +154,7 @@ function dropAttempt(task: TaskMachine): void {
   socket?.destroy();
 }
 
-function onConnect(task: TaskMachine, socket: net.Socket): void {
+export function onConnect(task: TaskMachine, socket: net.Socket): void {
   task.setFlag(CONNECTED, true);
   task.connectEndDate = metricsTime();
   // Read now: once Node has destroyed the socket (a reset) it can no longer tell them.

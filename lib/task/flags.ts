@@ -33,11 +33,6 @@ export const PROGRESS_WANTED = 1 << 18;
 export const BETTER_ROUTE_WANTED = 1 << 19;
 /** The connection opened (before any failure): `opened` resolves. */
 export const OPENED = 1 << 20;
-/**
- * `openedSlot` holds a Deferred only Session.connect() waits on (see whenOpened): dropped once
- * settled, so a task from `connect()` keeps no promise unless `opened` is asked for.
- */
-export const OPENED_UNASKED = 1 << 21;
 /** The task's state: its index in STATES, in two bits. */
 export const STATE_SHIFT = 22;
 export const STATE_BITS = 3 << STATE_SHIFT;

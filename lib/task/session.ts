@@ -251,13 +251,18 @@ export class Session extends EventTarget {
    */
   connect(host: string, port: number, options?: StreamTaskOptions): Promise<StreamTask>;
   connect(options: StreamTaskTarget): Promise<StreamTask>;
-  async connect(hostOrOptions: string | StreamTaskTarget, port?: number, options?: StreamTaskOptions): Promise<StreamTask> {
-    const task = typeof hostOrOptions === 'object' && hostOrOptions !== null && port === undefined && options === undefined
-      ? this.streamTask(hostOrOptions)
-      : this.streamTask(hostOrOptions as string, port as number, options);
+  connect(hostOrOptions: string | StreamTaskTarget, port?: number, options?: StreamTaskOptions): Promise<StreamTask> {
+    let task: StreamTask;
+    try {
+      task = typeof hostOrOptions === 'object' && hostOrOptions !== null && port === undefined && options === undefined
+        ? this.streamTask(hostOrOptions)
+        : this.streamTask(hostOrOptions as string, port as number, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     task.resume();
-    await openedOrClosed(task);
-    return task;
+    // Not an async function: one promise per connection, settled by the task (see whenOpened).
+    return whenOpened(task);
   }
 
   /**
@@ -284,7 +289,7 @@ export class Session extends EventTarget {
     if (target.secure && given.tls === undefined) given.tls = true;
     const task = this.#createTask(target.host, target.port, given, [plan.preamble]);
     task.resume();
-    await openedOrClosed(task);
+    await whenOpened(task);
     const response = plan.response();
     this.dispatchEvent(new StreamTaskUpgradeEvent(task, response));
     const method = this.delegate?.didBecomeStreamTask;
@@ -350,16 +355,3 @@ export class Session extends EventTarget {
 }
 
 let constructingShared = false;
-
-/**
- * Waits for the task to open. If it fails instead, waits until its socket has closed before
- * rejecting: the caller never gets the task, so nothing of it may outlive the rejection.
- */
-async function openedOrClosed(task: StreamTask): Promise<void> {
-  try {
-    await whenOpened(task);
-  } catch (error) {
-    await task.closed.catch(() => {});
-    throw error;
-  }
-}

@@ -8,7 +8,8 @@ import { fromSystemError } from '../errors.js';
 import { socketReads } from '../io/socket-reads.js';
 import { NODE_ONREAD } from '../runtime.js';
 import { onBytes, onEnd } from './bytes-in.js';
-import { connectFailed, connectOperation } from './connecting.js';
+import { connectFailed, connectOperation, onConnect } from './connecting.js';
+import { metricsTime } from './metrics.js';
 import { socketClosed } from './ending.js';
 import { CONNECTED } from './flags.js';
 import type { TaskMachine } from './task-machine.js';
@@ -28,10 +29,28 @@ function wire(task: TaskMachine, socket: net.Socket): void {
   socket.on('close', onSocketClosed);
 }
 
-/** The plain TCP socket: its end, errors and close, and its bytes by 'data' where there is no Node `onread`. */
+/**
+ * The socket of an attempt to connect: its end, errors and close, its bytes by 'data' where there
+ * is no Node `onread`, and until connected its lookup and connect. Shared by every task and
+ * removed once connected: opening a connection makes no closure for them, and an open task keeps none.
+ */
 export function wirePlain(task: TaskMachine, socket: net.Socket): void {
   wire(task, socket);
   if (!NODE_ONREAD) socket.on('data', onPlainData);
+  socket.on('lookup', onSocketLookup);
+  socket.on('connect', onSocketConnect);
+}
+
+function onSocketLookup(this: TaskSocket): void {
+  const task = this[TASK]!;
+  if (this === task.socket) task.domainLookupEndDate = metricsTime();
+}
+
+function onSocketConnect(this: TaskSocket): void {
+  this.off('lookup', onSocketLookup);
+  this.off('connect', onSocketConnect);
+  const task = this[TASK]!;
+  if (this === task.socket) onConnect(task, this);
 }
 
 /** TLS is about to read the plain socket itself: its bytes are no longer the task's. */

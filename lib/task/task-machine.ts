@@ -58,7 +58,7 @@ import { closeRead, closeWrite } from './half-close.js';
 import { TaskEventTarget } from './lazy-event-target.js';
 import { snapshotMetrics, type Timeline } from './metrics.js';
 import { watchRoute } from './progress.js';
-import { closedPromise, openedPromise } from './results.js';
+import { closedPromise, type ConnectWait, openedPromise } from './results.js';
 import { chunks, lines, readData, readExactly, readLine, readUntil } from './reading.js';
 import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
 import { adoptSecureSocket, plainReads, releasePlainBytes, wirePlain } from './socket-listeners.js';
@@ -137,9 +137,9 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
    * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
    * `closed`), a Deferred while asked and undecided, then only its promise. What they settle to is the task's state
    * (OPENED and the addresses, `failure`, the state), so nothing needs keeping for them
-   * before they are asked.
+   * before they are asked. Until the task opens or fails it may hold Session.connect()'s wait instead.
    */
-  openedSlot: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | null = null;
+  openedSlot: Deferred<ConnectionInfo> | Promise<ConnectionInfo> | ConnectWait | null = null;
   /** The timeline and addresses (see Timeline in metrics.ts), as fields: no object per task. */
   fetchStartDate: number | null = null;
   domainLookupEndDate: number | null = null;
