@@ -107,8 +107,11 @@ export function signalArgument(name: string, value: unknown): AbortSignalLike | 
   throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${describe(value)}`);
 }
 
+/** What no options read as: one shared object, not a new one per call (reads and writes pass none). */
+const NO_OPTIONS = Object.freeze({});
+
 export function optionsArgument<T extends object>(name: string, value: unknown): Partial<T> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS;
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(value)}`);
   }

@@ -14,26 +14,32 @@ export function setState(task: TaskMachine, state: StreamTaskState): void {
   if (task.stateName() === state) return;
   task.flags = (task.flags & ~STATE_BITS) | (STATES.indexOf(state) << STATE_SHIFT);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('statechange'));
-  callDelegate(task, 'didChangeState', state);
+  if (hasDelegate(task)) callDelegate(task, 'didChangeState', state);
 }
 
 export function announceReadClosed(task: TaskMachine): void {
   if (task.has(READ_CLOSED_ANNOUNCED)) return;
   task.setFlag(READ_CLOSED_ANNOUNCED, true);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('readclosed'));
-  callDelegate(task, 'readClosed');
+  if (hasDelegate(task)) callDelegate(task, 'readClosed');
 }
 
 export function announceWriteClosed(task: TaskMachine): void {
   if (task.has(WRITE_CLOSED_ANNOUNCED)) return;
   task.setFlag(WRITE_CLOSED_ANNOUNCED, true);
   if (mayHaveListeners(task)) task.dispatchEvent(new Event('writeclosed'));
-  callDelegate(task, 'writeClosed');
+  if (hasDelegate(task)) callDelegate(task, 'writeClosed');
+}
+
+/** Whether the task's session has a delegate (most have none). */
+export function hasDelegate(task: TaskMachine): boolean {
+  return task.rare().delegate !== undefined;
 }
 
 /** Calls the session delegate's method; a throw is reported as uncaught, like a listener's. */
 export function callDelegate<K extends keyof StreamTaskDelegate>(task: TaskMachine, method: K, ...args: DelegateArgs<K>): void {
   const delegate = task.rare().delegate;
+  // (Callers on every task's path check hasDelegate first: a call makes the array of `args`.)
   const fn = delegate?.[method] as ((task: StreamTask, ...rest: unknown[]) => void) | undefined;
   if (typeof fn !== 'function') return;
   try {

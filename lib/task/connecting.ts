@@ -24,6 +24,7 @@ import { upgrade, verifiedHost } from './tls-switch.js';
 import { tlsConnectOptions } from '../tls/secure.js';
 import { socketWrite } from './writing.js';
 import { callDelegate } from './announce.js';
+import { startConnectLimit, stopConnectLimit } from './connect-limit.js';
 
 
 export function startConnecting(task: TaskMachine): void {
@@ -68,11 +69,7 @@ export function startConnecting(task: TaskMachine): void {
 function attempt(task: TaskMachine): void {
   const config = task.configuration;
   const limit = config.timeoutIntervalForRequest;
-  if (limit > 0) {
-    // Made when it runs out, not per attempt (see start()).
-    task.connectTimer = setTimeout(
-      () => connectFailed(task, timedOutError(task.context('connect'), limit, 'connecting timed out')), limit);
-  }
+  if (limit > 0) startConnectLimit(task, limit, connectTimedOut);
   let socket: net.Socket;
   try {
     const target = task.target();
@@ -105,6 +102,11 @@ function attempt(task: TaskMachine): void {
   task.socket = socket;
   // Its end, errors and close, and until connected its lookup and connect (see wirePlain).
   task.wire(socket);
+}
+
+/** The error is made when the limit runs out, not per attempt (see startConnecting()). */
+function connectTimedOut(task: TaskMachine): void {
+  connectFailed(task, timedOutError(task.context('connect'), task.configuration.timeoutIntervalForRequest, 'connecting timed out'));
 }
 
 /**
@@ -147,8 +149,7 @@ export function connectFailed(task: TaskMachine, error: StreamTaskError): void {
 
 /** Abandons a failed attempt's timer and socket (whose events no longer speak for the task). */
 function dropAttempt(task: TaskMachine): void {
-  clearTimeout(task.connectTimer);
-  task.connectTimer = undefined;
+  stopConnectLimit(task);
   const socket = task.socket;
   task.socket = null;
   socket?.destroy();
@@ -221,8 +222,7 @@ function preambleIO(task: TaskMachine): PreambleIO {
 }
 
 function opening(task: TaskMachine, tls: SecureConnectionInfo | null): void {
-  clearTimeout(task.connectTimer);
-  task.connectTimer = undefined;
+  stopConnectLimit(task);
   if (task.has(FINISHING)) return;
   task.sides.open();
   task.writeLane.open();

@@ -4,7 +4,8 @@
  * cancelWith(), fail() and maybeComplete().
  */
 import { cancelledError, streamTaskError, type StreamTaskError } from '../errors.js';
-import { announceReadClosed, announceWriteClosed, callDelegate, setState } from './announce.js';
+import { stopConnectLimit } from './connect-limit.js';
+import { announceReadClosed, announceWriteClosed, callDelegate, hasDelegate, setState } from './announce.js';
 import { wakeReader } from './bytes-in.js';
 import { closeChannel, errorChannel, type TaskCloseMessage, type TaskErrorMessage } from './diagnostics.js';
 import { StreamTaskCompleteEvent } from './events.js';
@@ -82,14 +83,13 @@ export function completeIfDone(task: TaskMachine): void {
 
 /** Stops every timer and watcher, then closes the socket; the task completes at its 'close'. */
 export function teardown(task: TaskMachine): void {
-  clearTimeout(task.connectTimer);
+  stopConnectLimit(task);
   clearTimeout(task.rare().resourceTimer);
   clearTimeout(task.rare().progressTimer);
   clearTimeout(task.rare().retryTimer);
   task.setSeldom('retryTimer', undefined);
   task.rare().unwatchRoute?.();
   task.rare().resolving?.abort();
-  task.connectTimer = undefined;
   task.setSeldom('resourceTimer', undefined);
   task.setSeldom('progressTimer', undefined);
   const { signal, onSignalAbort } = task.rare();
@@ -139,5 +139,5 @@ function complete(task: TaskMachine): void {
     if (listening) task.dispatchEvent(new StreamTaskCompleteEvent(error, metrics));
     if (publishing) closeChannel.publish({ task: task.api(), error, metrics } satisfies TaskCloseMessage);
   }
-  callDelegate(task, 'didCompleteWithError', error);
+  if (hasDelegate(task)) callDelegate(task, 'didCompleteWithError', error);
 }

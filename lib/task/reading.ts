@@ -142,7 +142,10 @@ function takeBuffered(task: TaskMachine, count: number, asLine: boolean): Uint8A
   return taken;
 }
 
+const NO_OPERATION_OPTIONS = Object.freeze({ timeout: 0, signal: undefined });
+
 function operationOptions(options: unknown): { timeout: number; signal: AbortSignalLike | undefined } {
+  if (options === undefined) return NO_OPERATION_OPTIONS;
   const given = optionsArgument<OperationOptions>('options', options);
   return { timeout: timeoutArgument('timeout', given.timeout), signal: signalArgument('signal', given.signal) };
 }

@@ -147,7 +147,8 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
   local: net.AddressInfo | null = null;
   remoteAddress = '';
   remotePort = 0;
-  connectTimer: NodeJS.Timeout | undefined;
+  /** The ticket of the attempt's connect limit (see connect-limit.ts), -1 when none runs. */
+  connectDeadline = -1;
 
   /** @internal Create tasks with `session.streamTask()`. */
   constructor(init: StreamTaskInit) {
