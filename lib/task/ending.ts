@@ -5,6 +5,7 @@
  */
 import { cancelledError, streamTaskError, type StreamTaskError } from '../errors.js';
 import { stopConnectLimit } from './connect-limit.js';
+import { leaveList } from './task-list.js';
 import { announceReadClosed, announceWriteClosed, callDelegate, hasDelegate, setState } from './announce.js';
 import { wakeReader } from './bytes-in.js';
 import { closeChannel, errorChannel, type TaskCloseMessage, type TaskErrorMessage } from './diagnostics.js';
@@ -129,7 +130,7 @@ function complete(task: TaskMachine): void {
   emitProgress(task);
   setState(task, 'completed');
   decideResults(task);
-  task.list?.remove(task);
+  leaveList(task);
   // A snapshot makes seven Dates: only for someone who will see it.
   const listening = mayHaveListeners(task);
   const publishing = closeChannel.hasSubscribers;

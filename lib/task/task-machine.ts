@@ -64,7 +64,7 @@ import { Seldom, SELDOM_DEFAULTS } from './seldom.js';
 import { adoptSecureSocket, plainReads, releasePlainBytes, wirePlain } from './socket-listeners.js';
 import type { DelimitedReadOptions, StreamTask } from './stream-task.js';
 import { summary, type TaskSummary } from './summary.js';
-import type { LiveList, TaskList } from './task-list.js';
+import type { ListNode, LiveList, TaskList } from './task-list.js';
 import { TaskSides } from './task-sides.js';
 import { startSecureConnection, stopSecureConnection } from './tls-switch.js';
 import { write, type WriteBatch } from './writing.js';
@@ -128,10 +128,9 @@ export class TaskMachine extends TaskEventTarget implements Timeline {
   readonly taskIdentifier: number;
   readonly givenHost: string;
   readonly givenPort: number;
-  /** The session's list of live tasks while this one is in it (see TaskList), and its neighbours there. */
-  list: LiveList | null = null;
-  previousInList: TaskMachine | null = null;
-  nextInList: TaskMachine | null = null;
+  /** Its neighbours in its session's list of live tasks while it is in it (see TaskList). */
+  previousInList: ListNode | null = null;
+  nextInList: ListNode | null = null;
 
   /**
    * `opened` (and `closed`, kept in Seldom): nothing until asked (most tasks never ask for
