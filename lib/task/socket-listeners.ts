@@ -19,11 +19,29 @@ const TASK = Symbol('streamtask.task');
 type TaskSocket = net.Socket & { [TASK]?: TaskMachine };
 
 /**
+ * Node's own 'end' listener, which does something only on a socket that is not allowHalfOpen (it
+ * makes later writes fail): as the only listener it is kept in the socket's events table as a
+ * function, beside ours in an array made for the two (76 bytes per open task). A task's plain
+ * socket is always allowHalfOpen, so where the listener is exactly that no-op (checked by its
+ * source, once; Node 20 to 24) it is removed. Any other listener, runtime or Node stays as it is.
+ */
+const HALF_OPEN_NO_OP = 'functiononReadableStreamEnd(){if(!this.allowHalfOpen){this.write=writeAfterFIN;}}';
+let noOpEndListener: ((...args: unknown[]) => void) | null | undefined;
+
+function dropNoOpEndListener(socket: net.Socket): void {
+  if (socket.allowHalfOpen !== true || socket.listenerCount('end') !== 1) return;
+  const listener = socket.listeners('end')[0] as (...args: unknown[]) => void;
+  if (noOpEndListener === undefined) noOpEndListener = String(listener).replace(/\s+/g, '') === HALF_OPEN_NO_OP ? listener : null;
+  if (listener === noOpEndListener) socket.removeListener('end', listener);
+}
+
+/**
  * Listens to a socket's end, errors and close for as long as it is the task's socket: after a
  * TLS upgrade the plain socket's events no longer speak for the connection.
  */
 function wire(task: TaskMachine, socket: net.Socket): void {
   (socket as TaskSocket)[TASK] = task;
+  dropNoOpEndListener(socket);
   socket.on('end', onSocketEnd);
   socket.on('error', onSocketError);
   socket.on('close', onSocketClosed);
