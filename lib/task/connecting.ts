@@ -31,17 +31,23 @@ export function startConnecting(task: TaskMachine): void {
   const config = task.configuration;
   task.fetchStartDate = metricsTime();
   const resourceLimit = config.timeoutIntervalForResource;
-  if (resourceLimit > 0) {
-    // The error is made when the limit runs out: an Error captures a stack, which costs more
-    // than the rest of opening a connection, and almost no limit ever runs out.
-    task.setSeldom('resourceTimer', setTimeout(
-      () => task.fail(timedOutError(task.context('task'), resourceLimit, 'the resource time limit ran out')), resourceLimit));
-  }
+  if (resourceLimit > 0) startResourceLimit(task, resourceLimit);
+  if (task.rare().service === null) attempt(task);
+  else resolveThenAttempt(task);
+}
+
+function startResourceLimit(task: TaskMachine, limit: number): void {
+  // The error is made when the limit runs out: an Error captures a stack, which costs more
+  // than the rest of opening a connection, and almost no limit ever runs out.
+  task.setSeldom('resourceTimer', setTimeout(
+    () => task.fail(timedOutError(task.context('task'), limit, 'the resource time limit ran out')), limit));
+}
+
+/** A service first: its targets, then attempts to them in turn. */
+function resolveThenAttempt(task: TaskMachine): void {
+  const config = task.configuration;
   const { service, resolver } = task.rare();
-  if (service === null) {
-    attempt(task);
-    return;
-  }
+  if (service === null) return;
   let resolving: Promise<ServiceTarget[]>;
   if (isMulticastDomain(service.domain)) {
     const controller = new AbortController();

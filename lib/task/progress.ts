@@ -14,6 +14,12 @@ import { callDelegate } from './announce.js';
 export function watchRoute(task: TaskMachine): void {
   const address = task.local?.address ?? null;
   if (!task.has(BETTER_ROUTE_WANTED) || task.rare().unwatchRoute !== undefined || address === null || address === '' || task.has(FINISHING)) return;
+  startWatching(task, address);
+}
+
+// Apart from watchRoute: a function whose closure captures `task` makes its context on every
+// call, also when it returns early (as watchRoute does for nearly every task).
+function startWatching(task: TaskMachine, address: string): void {
   task.setSeldom('unwatchRoute', watchLocalAddress(address, () => {
     if (mayHaveListeners(task)) task.dispatchEvent(new Event('betterroute'));
     callDelegate(task, 'betterRouteDiscovered');
@@ -23,6 +29,11 @@ export function watchRoute(task: TaskMachine): void {
 /** Bytes moved: report them within PROGRESS_INTERVAL_MS, coalesced, never an event per chunk. */
 export function noteProgress(task: TaskMachine): void {
   if (!task.has(PROGRESS_WANTED) || task.rare().progressTimer !== undefined || task.has(FINISHING)) return;
+  startProgressTimer(task);
+}
+
+/** Apart from noteProgress (see startWatching): it runs for every chunk and write. */
+function startProgressTimer(task: TaskMachine): void {
   task.setSeldom('progressTimer', setTimeout(() => {
     task.setSeldom('progressTimer', undefined);
     emitProgress(task);

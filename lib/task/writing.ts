@@ -14,7 +14,7 @@ import { WriteOp } from '../io/write-ops.js';
 import type { AbortSignalLike, WritableData, WriteOptions } from '../types.js';
 import { bytesArgument, optionsArgument, signalArgument, timeoutArgument } from '../validate.js';
 import { announceWriteClosed } from './announce.js';
-import { WRITE_CLOSED } from './flags.js';
+import { PROGRESS_WANTED, WRITE_CLOSED } from './flags.js';
 import { noteProgress } from './progress.js';
 import { writeRefusal } from './refusals.js';
 import type { TaskMachine } from './task-machine.js';
@@ -164,7 +164,7 @@ function wrote(task: TaskMachine, length: number, ops: Operation<void> | readonl
 
 function sent(task: TaskMachine, length: number): void {
   task.bytesSent += length;
-  noteProgress(task);
+  if (task.has(PROGRESS_WANTED)) noteProgress(task);
 }
 
 /** Sends FIN; `op` resolves when it was sent. */
