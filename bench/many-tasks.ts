@@ -3,6 +3,7 @@
  * while memory is measured. Reports tasks per second and memory (RSS, and heap) per open connection,
  * for N = 500 and 5,000: raw sockets (bare, and as a client keeps them), promise-socket and tasks.
  */
+import v8 from 'node:v8';
 import PromiseSocket from 'promise-socket';
 import { Session, type StreamTask } from 'streamtask';
 import { destroyAll, echoRequest, echoRoundTrip, keepAsAClient, rawSocket } from './clients.js';
@@ -14,12 +15,17 @@ const WAVE = 500;
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-/** Heap and external memory in use after a full collection (what the connections themselves hold). */
-function memoryInUse(): { heap: number; rss: number } {
+/**
+ * Heap and external memory in use after a full collection (what the connections themselves
+ * hold), the RSS, and the young generation's committed size: most of the RSS per connection is
+ * that generation grown while they opened (V8 grows it with the bytes that survive scavenges).
+ */
+function memoryInUse(): { heap: number; rss: number; young: number } {
   gc();
   gc();
   const usage = process.memoryUsage();
-  return { heap: usage.heapUsed + usage.external + usage.arrayBuffers, rss: usage.rss };
+  const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.physical_space_size ?? 0;
+  return { heap: usage.heapUsed + usage.external + usage.arrayBuffers, rss: usage.rss, young };
 }
 
 async function inWaves<T>(count: number, open: () => Promise<T>): Promise<T[]> {
@@ -43,7 +49,11 @@ async function measure<T>(count: number, open: () => Promise<T>, close: (all: T[
   return {
     seconds,
     work: count,
-    extra: { heapBytesPerConnection: (after.heap - before.heap) / count, rssBytesPerConnection: (after.rss - before.rss) / count },
+    extra: {
+      heapBytesPerConnection: (after.heap - before.heap) / count,
+      rssBytesPerConnection: (after.rss - before.rss) / count,
+      youngGenerationBytesPerConnection: (after.young - before.young) / count,
+    },
   };
 }
 
