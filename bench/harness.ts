@@ -192,8 +192,11 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
     const ratio = median(ratios);
     const cpuRatios = paired(variant.name, (m) => m.cpu);
     // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs,
-    // each against its own baseline.
+    // each against its own baseline, by client CPU per unit (the figure of record) where both
+    // have it, else by rate.
     const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => runs.has(other)).filter((other) => {
+      const theirCpu = paired(other, (m) => m.cpu);
+      if (cpuRatios !== null && theirCpu !== null) return median(cpuRatios.map((r, i) => r / theirCpu[i]!)) > 1;
       const theirs = paired(other, (m) => m.rate)!;
       return median(ratios.map((r, i) => r / theirs[i]!)) < 1;
     });

@@ -5,6 +5,8 @@
  * connection, alive for the whole connect).
  */
 import { performance } from 'node:perf_hooks';
+// Node's timers, whose Timeout can be unref'd, also where the global setTimeout returns a number (Deno).
+import { setTimeout } from 'node:timers';
 
 export class DeadlineQueue<T extends object> {
   /** Items in slots head..tail-1, each with its due time; a cancelled one is left as null. */
