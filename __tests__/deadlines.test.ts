@@ -39,7 +39,9 @@ describe('DeadlineQueue', () => {
     expect(refTimers()).toBe(before + 1);
     await sleep(80);
     expect(expired).toEqual(['b']);
-    expect(refTimers()).toBe(before);
+    // Across an await other code's timers may have ended too: at most as many as before.
+    expect(refTimers()).toBeLessThanOrEqual(before);
+    expect(queue.idle).toBe(true);
   });
 
   test('tickets stay right across reused and moved slots, with items always waiting', async () => {
