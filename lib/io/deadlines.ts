@@ -31,6 +31,11 @@ export class DeadlineQueue<T extends object> {
     return this.live === 0;
   }
 
+  /** Whether its timer holds the process open now (only while an item waits). */
+  get keepsProcessAlive(): boolean {
+    return this.timer?.hasRef() ?? false;
+  }
+
   /** Adds an item due `length` ms from now; returns the ticket that cancels it. */
   add(item: T): number {
     if (this.tail === this.items.length && this.head > this.tail >>> 1) this.compact();
