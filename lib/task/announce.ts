@@ -36,10 +36,12 @@ export function hasDelegate(task: TaskMachine): boolean {
   return task.rare().delegate !== undefined;
 }
 
-/** Calls the session delegate's method; a throw is reported as uncaught, like a listener's. */
+/**
+ * Calls the session delegate's method; a throw is reported as uncaught, like a listener's.
+ * Callers on every task's path check hasDelegate() first: a call makes the array of `args`.
+ */
 export function callDelegate<K extends keyof StreamTaskDelegate>(task: TaskMachine, method: K, ...args: DelegateArgs<K>): void {
   const delegate = task.rare().delegate;
-  // (Callers on every task's path check hasDelegate first: a call makes the array of `args`.)
   const fn = delegate?.[method] as ((task: StreamTask, ...rest: unknown[]) => void) | undefined;
   if (typeof fn !== 'function') return;
   try {

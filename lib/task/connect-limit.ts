@@ -9,8 +9,13 @@ const queues = new Map<number, DeadlineQueue<TaskMachine>>();
 /** Queues kept while empty: a process uses a few limits; more are dropped once empty. */
 const KEPT_QUEUES = 16;
 
-/** Starts the limit of an attempt; `expired` is called if it runs out before stopConnectLimit(). */
-export function startConnectLimit(task: TaskMachine, limit: number, expired: (task: TaskMachine) => void): void {
+/**
+ * Starts the limit of an attempt, if the task has one; `expired` is called if it runs out before
+ * stopConnectLimit(). The limit is read from the task's configuration here and there, so both find the same queue.
+ */
+export function startConnectLimit(task: TaskMachine, expired: (task: TaskMachine) => void): void {
+  const limit = task.configuration.timeoutIntervalForRequest;
+  if (limit <= 0) return;
   let queue = queues.get(limit);
   if (queue === undefined) {
     queue = new DeadlineQueue<TaskMachine>(limit, (expiredTask) => {

@@ -4,7 +4,7 @@
  * open connection; what happens on it afterwards is the machine's.
  */
 import type * as net from 'node:net';
-import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceTarget } from '../connect/service.js';
+import { fixedLookup, isMulticastDomain, makeResolver, resolveService, resolverLookup, type ServiceDescriptor, type ServiceTarget } from '../connect/service.js';
 import { resolveMulticastService } from '../connect/mdns.js';
 import type { PreambleIO } from '../connect/preamble.js';
 import { autoSelectsFamily, openTcp } from '../connect/tcp.js';
@@ -32,8 +32,9 @@ export function startConnecting(task: TaskMachine): void {
   task.fetchStartDate = metricsTime();
   const resourceLimit = config.timeoutIntervalForResource;
   if (resourceLimit > 0) startResourceLimit(task, resourceLimit);
-  if (task.rare().service === null) attempt(task);
-  else resolveThenAttempt(task);
+  const service = task.rare().service;
+  if (service === null) attempt(task);
+  else resolveThenAttempt(task, service);
 }
 
 function startResourceLimit(task: TaskMachine, limit: number): void {
@@ -44,10 +45,9 @@ function startResourceLimit(task: TaskMachine, limit: number): void {
 }
 
 /** A service first: its targets, then attempts to them in turn. */
-function resolveThenAttempt(task: TaskMachine): void {
+function resolveThenAttempt(task: TaskMachine, service: ServiceDescriptor): void {
   const config = task.configuration;
-  const { service, resolver } = task.rare();
-  if (service === null) return;
+  const resolver = task.rare().resolver;
   let resolving: Promise<ServiceTarget[]>;
   if (isMulticastDomain(service.domain)) {
     const controller = new AbortController();
@@ -74,8 +74,7 @@ function resolveThenAttempt(task: TaskMachine): void {
 /** One attempt to connect; the connect time limit covers it up to `opened` (proxy, TLS, upgrade). */
 function attempt(task: TaskMachine): void {
   const config = task.configuration;
-  const limit = config.timeoutIntervalForRequest;
-  if (limit > 0) startConnectLimit(task, limit, connectTimedOut);
+  startConnectLimit(task, connectTimedOut);
   let socket: net.Socket;
   try {
     const target = task.target();
