@@ -237,6 +237,74 @@ describe('captureStreams', () => {
     await task.closed;
   });
 
+  test("a writer's write skips the stream's queue only when nothing waits in it: order, desiredSize, close() and releaseLock() stay the standard's", async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const { readable, writable } = await task.captureStreams();
+    const writer = writable.getWriter();
+    const highWaterMark = writer.desiredSize!;
+    // Too big to go at once: it waits in the stream, and the small write behind it waits too.
+    const big = Buffer.alloc(64 * 1024, 1);
+    const first = writer.write(big);
+    expect(writer.desiredSize).toBe(highWaterMark - big.length);
+    const second = writer.write(Buffer.from('x'));
+    expect(writer.desiredSize).toBe(highWaterMark - big.length - 1);
+    await Promise.all([first, second]);
+    // Nothing waits: taken by the kernel within the call, settled already, nothing queued.
+    const third = writer.write(Buffer.from('after'));
+    expect(writer.desiredSize).toBe(highWaterMark);
+    await third;
+    // A written chunk that is not a Uint8Array still goes (through the stream's sink).
+    await writer.write('s' as unknown as Uint8Array);
+    writer.releaseLock();
+    // Node's TypeError, of another realm than the test's.
+    await expect(writer.write(Buffer.from('lost'))).rejects.toMatchObject({ name: 'TypeError' });
+    const next = writable.getWriter();
+    await next.write(Buffer.from('y'));
+    const closing = next.close();
+    await expect(next.write(Buffer.from('late'))).rejects.toMatchObject({ name: 'TypeError' });
+    await closing;
+    await remote.ended;
+    expect(Buffer.compare(remote.received(), Buffer.concat([big, Buffer.from('xaftersy')]))).toBe(0);
+    expect(task.countOfBytesSent).toBe(big.length + 8);
+    await readable.cancel();
+    await task.closed;
+  });
+
+  test('after writable.close() (no writer), a writer made while the FIN is in flight refuses writes with a TypeError; nothing follows the FIN', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const { readable, writable } = await task.captureStreams();
+    const closing = writable.close();
+    const writer = writable.getWriter();
+    await expect(writer.write(Buffer.from('late'))).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_STATE' });
+    await closing;
+    await expect(writer.write(Buffer.from('later'))).rejects.toMatchObject({ name: 'TypeError' });
+    await remote.ended;
+    expect(remote.received().length).toBe(0);
+    await readable.cancel();
+    await task.closed;
+  });
+
+  test('a detached chunk is refused; after the task failed, a write rejects with its error and the writable is errored', async () => {
+    const task = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const remote = await loopback.peer.connection();
+    const { writable } = await task.captureStreams();
+    const detached = new Uint8Array(8);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    await expect(writable.getWriter().write(detached)).rejects.toThrow(/detached/);
+    remote.socket.resetAndDestroy();
+    expectCode((await settle(task.closed)).error, 'networkConnectionLost');
+
+    const failed = await loopback.session.connect('127.0.0.1', loopback.peer.port);
+    const peer = await loopback.peer.connection();
+    const writer = (await failed.captureStreams()).writable.getWriter();
+    peer.socket.resetAndDestroy();
+    expectCode((await settle(failed.closed)).error, 'networkConnectionLost');
+    expectCode((await settle(writer.write(Buffer.from('x')))).error, 'networkConnectionLost');
+    expectCode((await settle(writer.closed)).error, 'networkConnectionLost');
+  });
+
   test('pipeTo between two tasks carries every byte and the FIN (a proxy)', async () => {
     const upstream = await startPeer();
     try {

@@ -183,6 +183,14 @@ export function invalidStateError(context: ErrorContext, why: string): StreamTas
   return streamTaskError('invalidState', context, why);
 }
 
+/**
+ * A write to a captured writable after its close began: the TypeError the Streams standard
+ * gives, with the code Node gives its own stream-state errors.
+ */
+export function streamClosedError(): TypeError {
+  return Object.assign(new TypeError('Invalid state: WritableStream is closing or closed'), { code: 'ERR_INVALID_STATE' });
+}
+
 const SYSTEM_CODES: Readonly<Record<string, StreamTaskErrorCode>> = {
   ENOTFOUND: 'cannotFindHost',
   EAI_AGAIN: 'cannotFindHost',

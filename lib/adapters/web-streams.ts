@@ -10,9 +10,10 @@
  * and on plain TCP, while it waits, each read straight from the socket's scratch buffer (no
  * memory allocated per read: the cheapest way to read a captured connection).
  */
-import { ReadableStream, WritableStream, type ReadableByteStreamController } from 'node:stream/web';
+import { ReadableStream, WritableStream, WritableStreamDefaultWriter, type ReadableByteStreamController, type UnderlyingSink } from 'node:stream/web';
 import type { StreamTaskError } from '../errors.js';
 import type { ReadBuffer } from '../io/read-buffer.js';
+import { streamClosedError } from '../errors.js';
 import { bytesArgument } from '../validate.js';
 
 /**
@@ -27,7 +28,10 @@ import { bytesArgument } from '../validate.js';
 export interface CapturedStreams {
   /** Bytes from the peer, beginning with those the task had buffered; ends at the peer's FIN. */
   readable: ReadableStream<Uint8Array>;
-  /** Bytes to the peer; `close()` sends FIN, `abort()` resets the connection. */
+  /**
+   * Bytes to the peer; `close()` sends FIN, `abort()` resets the connection. A writer's write that
+   * the kernel takes at once is settled when `write()` returns.
+   */
   writable: WritableStream<Uint8Array>;
 }
 
@@ -52,6 +56,12 @@ export interface CapturePort {
   readDirectly(take: ((source: Buffer, count: number) => number) | null): void;
   /** Resolves when the kernel accepted the bytes; undefined if it took them within the call. */
   write(bytes: Uint8Array): Promise<void> | undefined;
+  /**
+   * Writes only if the bytes can go to the kernel within the call (plain, idle socket, task
+   * writable): true if the kernel took them all, false if nothing was written, or the promise of
+   * the rest if the socket kept some.
+   */
+  writeAtOnce(bytes: Uint8Array): boolean | Promise<void>;
   /** Sends FIN; resolves when sent. */
   closeWrite(): Promise<void>;
   /** Resets the connection. */
@@ -124,13 +134,93 @@ export function createCapturedStreams(port: CapturePort, writeHighWaterMark: num
     cancel: () => port.closeRead(),
   }, { highWaterMark: 0 });
 
-  const writable = new WritableStream<Uint8Array>({
-    write: (chunk) => port.write(bytesArgument('chunk', chunk)),
-    close: () => port.closeWrite(),
+  const side: WriteSide = { port, highWaterMark: writeHighWaterMark, closing: false };
+  const writable = new CapturedWritable({
+    write: (chunk) => (chunk instanceof GivenToSocket ? chunk.done : port.write(bytesArgument('chunk', chunk))),
+    close: () => {
+      side.closing = true;
+      return port.closeWrite();
+    },
     abort: (reason) => port.abort(reason),
-  }, { highWaterMark: writeHighWaterMark, size: (chunk) => chunk?.byteLength ?? 1 });
+  }, side);
 
   return { readable: readable as ReadableStream<Uint8Array>, writable };
+}
+
+/** What the captured writable and its writers share. */
+interface WriteSide {
+  readonly port: CapturePort;
+  readonly highWaterMark: number;
+  /** The sink's close began (by a writer or by the stream): nothing may be written after it. */
+  closing: boolean;
+}
+
+/**
+ * The captured writable. Its writer gives a write to the socket itself when nothing waits in the
+ * stream's queue and the kernel takes the bytes within the call: Node's WritableStream costs more
+ * per write than the whole socket write (a queue entry, two promises, four closures), and a
+ * write that is done at once needs none of it. Everything else (a write behind another, after
+ * close(), once errored, on TLS) goes through the stream as the standard says; see
+ * docs/decisions.md.
+ */
+class CapturedWritable extends WritableStream<Uint8Array> {
+  readonly #side: WriteSide;
+
+  constructor(sink: UnderlyingSink<Uint8Array | GivenToSocket>, side: WriteSide) {
+    // An empty chunk counts as one byte, so that any write waiting in the queue shows in desiredSize.
+    super(sink as UnderlyingSink<Uint8Array>, { highWaterMark: side.highWaterMark, size: (chunk) => chunk?.byteLength || 1 });
+    this.#side = side;
+  }
+
+  override getWriter(): WritableStreamDefaultWriter<Uint8Array> {
+    return new CapturedWriter(this, this.#side);
+  }
+}
+
+/** Settled already: what a write the kernel took within the call returns. */
+const WRITTEN: Promise<void> = Promise.resolve();
+
+class CapturedWriter extends WritableStreamDefaultWriter<Uint8Array> {
+  readonly #side: WriteSide;
+  /** releaseLock() was called: the stream refuses every write (and desiredSize would throw). */
+  #released = false;
+
+  constructor(stream: CapturedWritable, side: WriteSide) {
+    super(stream);
+    this.#side = side;
+  }
+
+  override write(chunk: Uint8Array): Promise<void> {
+    const side = this.#side;
+    if (this.#released) return super.write(chunk);
+    const desiredSize = this.desiredSize;
+    if (side.closing) {
+      // Node's stream fails an internal assertion on a write while its close is in flight
+      // (nodejs/node#57272 was fixed for "closed" only); the standard rejects with a TypeError.
+      // Errored (desiredSize null): the stream rejects with the error.
+      return desiredSize === null ? super.write(chunk) : Promise.reject(streamClosedError());
+    }
+    // desiredSize at the mark: no write queued or in flight, and neither erroring nor errored
+    // (it is null then), so a write given to the socket now keeps its place. Empty (or detached)
+    // chunks and other types go through the stream, whose sink checks them.
+    if (desiredSize === side.highWaterMark && chunk instanceof Uint8Array && chunk.byteLength > 0) {
+      const given = side.port.writeAtOnce(chunk);
+      if (given === true) return WRITTEN;
+      // The socket kept some: the stream waits for them, counting their size, as for its own write.
+      if (given !== false) return super.write(new GivenToSocket(given, chunk.byteLength) as unknown as Uint8Array);
+    }
+    return super.write(chunk);
+  }
+
+  override releaseLock(): void {
+    this.#released = true;
+    super.releaseLock();
+  }
+}
+
+/** A write the writer already gave the socket, passed through the stream so it waits for it. */
+class GivenToSocket {
+  constructor(readonly done: Promise<void>, readonly byteLength: number) {}
 }
 
 /** A BYOB request's view as bytes: the stream gives a Uint8Array, so no wrapper per read. */

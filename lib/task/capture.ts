@@ -6,6 +6,7 @@ import { createCapturedStreams, type CapturedStreams, type CapturePort } from '.
 import { STREAM_WRITE_HIGH_WATER_MARK } from '../constants.js';
 import { invalidStateError } from '../errors.js';
 import { exclusiveChunks, readDirectly } from '../io/socket-reads.js';
+import { mayWriteAtOnce } from '../io/socket-writes.js';
 import { NODE_ONREAD } from '../runtime.js';
 import { StreamTaskStreamsEvent } from './events.js';
 import { CAPTURED, EOF_RECEIVED, PROGRESS_WANTED, READ_CLOSED, SECURED, WRITE_CLOSED } from './flags.js';
@@ -92,6 +93,11 @@ function capturePort(task: TaskMachine): CapturePort {
       if (task.failure !== null) return Promise.reject(task.failure);
       if (task.has(WRITE_CLOSED)) return Promise.reject(invalidStateError(task.context('write'), 'the writable was closed'));
       return writeUnlessWaiting(task, task.socket!, bytes);
+    },
+    writeAtOnce: (bytes) => {
+      const socket = task.socket;
+      if (task.failure !== null || task.has(WRITE_CLOSED) || socket === null || !mayWriteAtOnce(socket, bytes.length)) return false;
+      return writeUnlessWaiting(task, socket, bytes) ?? true;
     },
     closeWrite: () => {
       const op = task.operation<void>('closeWrite', 0, undefined, task.writeLane);
