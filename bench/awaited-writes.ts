@@ -4,7 +4,7 @@
  */
 import PromiseSocket from 'promise-socket';
 import { rawSocket, untilEnd, withTask } from './clients.js';
-import { timed, type Benchmark, type Result } from './harness.js';
+import { cpuAgainst, timed, type Benchmark, type Result } from './harness.js';
 
 const COUNT = Number(process.env.BENCH_AWAITED_WRITES ?? 200_000);
 const PIECE = Buffer.alloc(100, 0x77);
@@ -83,7 +83,7 @@ export const awaitedWrites: Benchmark = {
     const writer = find('await writer.write (captureStreams)');
     const task = find('await task.write');
     const rate = writer.ratio! / task.ratio!;
-    const cpu = (task.cpuRatio ?? NaN) / (writer.cpuRatio ?? NaN);
+    const cpu = cpuAgainst(task, writer);
     return [
       { what: 'captured writable: rate ÷ await task.write', value: rate, target: '≥ 0.9', met: rate >= 0.9 },
       { what: 'captured writable: CPU per write, task.write ÷ it', value: cpu, target: '≥ 0.9', met: cpu >= 0.9 },

@@ -6,7 +6,7 @@ import { asyncio, GiB, rawSocket, rawTlsSocket, readAwaitingEachChunk, withTask 
 
 const TLS_HAND_WRITTEN = 'promise per chunk, hand-written (tls.TLSSocket)';
 import { cReadLoop, validChunkReader } from './floors.js';
-import { timed, type Benchmark, type Result, type Server, type Variant } from './harness.js';
+import { cpuAgainst, timed, type Benchmark, type Result, type Server, type Variant } from './harness.js';
 
 
 /** The floor for promise-based reading (see readAwaitingEachChunk): what our reads cost beyond it is ours. */
@@ -170,13 +170,13 @@ export const bulkReceive: Benchmark = {
     const floor = find('onread, valid chunks (floor)');
     const nearFloor = ['readData 64 KiB loop', 'for await (task)', 'captureStreams readable'].flatMap((name) => {
       const ours = find(name);
-      const cpu = (ours.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+      const cpu = cpuAgainst(ours, floor);
       return [
         { what: `${name}: client CPU ÷ the valid-chunk floor's`, value: cpu, target: '≤ 1.3', met: cpu <= 1.3 },
         { what: `${name}: rate ÷ raw 'data' events`, value: ours.ratio!, target: '≥ 1.1', met: ours.ratio! >= 1.1 },
       ];
     });
-    const byob = (find('captureStreams BYOB reader').cpuRatio ?? NaN) / (find('captureStreams readable').cpuRatio ?? NaN);
+    const byob = cpuAgainst(find('captureStreams BYOB reader'), find('captureStreams readable'));
     return [...nearFloor, { what: "BYOB reader: client CPU ÷ the default reader's", value: byob, target: '≤ 1', met: byob <= 1 }];
   },
 };
@@ -195,7 +195,7 @@ export const tlsBulkReceive: Benchmark = {
     // Against the hand-written promise reader on a socket made as a task makes it.
     const floor = results.find((r) => r.variant === TLS_HAND_WRITTEN)!;
     return ['readData 64 KiB loop', 'for await (task)'].map((name) => {
-      const value = (results.find((r) => r.variant === name)!.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+      const value = cpuAgainst(results.find((r) => r.variant === name)!, floor);
       return { what: `${name}: client CPU ÷ the hand-written reader's`, value, target: '≤ 1.05', met: value <= 1.05 };
     });
   },

@@ -105,6 +105,8 @@ export interface Result {
   ratio: number | null;
   /** Median client CPU per `cpu.per` units, in µs (null where the variant does not report it). */
   cpuMicros: number | null;
+  /** Each round's client CPU per `cpu.per` units, in µs, in the order run (null as cpuMicros). */
+  cpus: number[] | null;
   /** Median over rounds of CPU per unit ÷ the baseline's beside it: below 1 is cheaper. */
   cpuRatio: number | null;
   target: number | null;
@@ -117,6 +119,18 @@ export const median = (values: number[]): number => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+
+/**
+ * One variant's client CPU against another's, round by round: the median over rounds of A's CPU
+ * per unit ÷ B's in the same round (both fresh processes, run within the same minute or two).
+ * Not the ratio of their ratios to the baseline: that carries the baseline's own spread twice
+ * (raw `'data'` events spread 19-69 µs per 64 KiB across one run, our reads 18-26).
+ */
+export function cpuAgainst(a: Result, b: Result): number {
+  if (a.cpus === null || b.cpus === null) return NaN;
+  if (a.cpus.length !== b.cpus.length) throw new Error(`${a.benchmark}: ${a.variant} against the baseline is its cpuRatio`);
+  return median(a.cpus.map((cpu, i) => cpu / b.cpus![i]!));
+}
 
 /** Runs one variant once, somewhere. */
 export type RunVariant = (benchmark: Benchmark, variant: Variant) => Promise<Sample>;
@@ -191,14 +205,16 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
     const ratios = paired(variant.name, (m) => m.rate)!;
     const ratio = median(ratios);
     const cpuRatios = paired(variant.name, (m) => m.cpu);
-    // Ahead of another variant, paired the same way: the median over rounds of ours ÷ theirs,
-    // each against its own baseline, by client CPU per unit (the figure of record) where both
-    // have it, else by rate.
+    // Ahead of another variant: the median over rounds of ours ÷ theirs in the same round (see
+    // cpuAgainst), by client CPU per unit (the figure of record) where both have it, else by rate.
     const behind = (benchmark.ahead?.[variant.name] ?? []).filter((other) => runs.has(other)).filter((other) => {
-      const theirCpu = paired(other, (m) => m.cpu);
-      if (cpuRatios !== null && theirCpu !== null) return median(cpuRatios.map((r, i) => r / theirCpu[i]!)) > 1;
-      const theirs = paired(other, (m) => m.rate)!;
-      return median(ratios.map((r, i) => r / theirs[i]!)) < 1;
+      const mine = runs.get(variant.name)!;
+      const theirs = runs.get(other)!;
+      if (mine.length !== theirs.length) throw new Error(`${benchmark.name}: ${variant.name} can be ahead of a variant, not of the baseline`);
+      if (mine.every((m) => m.cpu !== null) && theirs.every((m) => m.cpu !== null)) {
+        return median(mine.map((m, i) => m.cpu! / theirs[i]!.cpu!)) > 1;
+      }
+      return median(mine.map((m, i) => m.rate / theirs[i]!.rate)) < 1;
     });
     const cpus = list.map((m) => m.cpu);
     const result: Result = {
@@ -209,6 +225,7 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
       rates: list.map((m) => m.rate / benchmark.unit.scale),
       ratio,
       cpuMicros: cpus.every((c) => c !== null) ? median(cpus as number[]) : null,
+      cpus: cpus.every((c) => c !== null) ? (cpus as number[]) : null,
       cpuRatio: cpuRatios === null ? null : median(cpuRatios),
       target,
       meetsTarget: target === null && behind.length === 0 ? null : (target === null || ratio >= target) && behind.length === 0,

@@ -3,7 +3,7 @@ import type net from 'node:net';
 import PromiseSocket from 'promise-socket';
 import type { StreamTask } from 'streamtask';
 import { asyncio, rawSocket, rawTlsSocket, withTask } from './clients.js';
-import { timed, type Benchmark, type Check, type Result, type Server, type Variant } from './harness.js';
+import { cpuAgainst, timed, type Benchmark, type Check, type Result, type Server, type Variant } from './harness.js';
 
 const SIZE = 64;
 const MESSAGE = Buffer.alloc(SIZE, 0x70);
@@ -124,7 +124,7 @@ function variants(secure: boolean, count: number): Variant[] {
 function nearHandWritten(results: Result[]): Check[] {
   const floor = results.find((r) => r.variant === HAND_WRITTEN)!;
   return ['write + readData(min 64)', 'write + readExactly(64)'].map((name) => {
-    const value = (results.find((r) => r.variant === name)!.cpuRatio ?? NaN) / (floor.cpuRatio ?? NaN);
+    const value = cpuAgainst(results.find((r) => r.variant === name)!, floor);
     return { what: `${name}: client CPU ÷ the hand-written reader's`, value, target: '≤ 1.05', met: value <= 1.05 };
   });
 }
