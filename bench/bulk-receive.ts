@@ -80,10 +80,9 @@ function variants(secure: boolean, size: number): Variant[] {
       })),
     },
   ];
-  if (secure) {
-    // On a socket made as a task makes its own for TLS from the first byte: by tls.connect.
-    return [...list, handWritten(TLS_HAND_WRITTEN, rawTlsSocket, command)];
-  }
+  // For TLS, `raw` is a socket made as a task makes its own for TLS from the first byte (by
+  // tls.connect), so the hand-written reader above is the floor TLS_HAND_WRITTEN names.
+  if (secure) return list;
   return [
     ...list,
     validChunkReader(size),

@@ -161,6 +161,8 @@ export function inFreshProcess(server: Server, extraEnv: Record<string, string> 
 export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (line: string) => void): Promise<Result[]> {
   interface Measured { rate: number; cpu: number | null; extra?: Record<string, number> }
   const runs = new Map<string, Measured[]>(benchmark.variants.map((variant) => [variant.name, []]));
+  // Two variants of one name would share their runs, and each would count twice.
+  if (runs.size !== benchmark.variants.length) throw new Error(`${benchmark.name}: two variants have the same name`);
   /** For each variant and round, the baseline it is paired with. */
   const references = new Map<string, Measured[]>(benchmark.variants.map((variant) => [variant.name, []]));
   const per = benchmark.cpu?.per ?? 1;
