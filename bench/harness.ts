@@ -129,8 +129,11 @@ export const median = (values: number[]): number => {
 export function cpuAgainst(a: Result, b: Result): number {
   if (a.cpus === null || b.cpus === null) return NaN;
   if (a.cpus.length !== b.cpus.length) throw new Error(`${a.benchmark}: ${a.variant} against the baseline is its cpuRatio`);
-  return median(a.cpus.map((cpu, i) => cpu / b.cpus![i]!));
+  return roundByRound(a.cpus, b.cpus);
 }
+
+/** The median over rounds of a[i] ÷ b[i]. */
+const roundByRound = (a: readonly number[], b: readonly number[]): number => median(a.map((value, i) => value / b[i]!));
 
 /** Runs one variant once, somewhere. */
 export type RunVariant = (benchmark: Benchmark, variant: Variant) => Promise<Sample>;
@@ -213,10 +216,10 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
       const mine = runs.get(variant.name)!;
       const theirs = runs.get(other)!;
       if (mine.length !== theirs.length) throw new Error(`${benchmark.name}: ${variant.name} can be ahead of a variant, not of the baseline`);
-      if (mine.every((m) => m.cpu !== null) && theirs.every((m) => m.cpu !== null)) {
-        return median(mine.map((m, i) => m.cpu! / theirs[i]!.cpu!)) > 1;
-      }
-      return median(mine.map((m, i) => m.rate / theirs[i]!.rate)) < 1;
+      const myCpu = mine.map((m) => m.cpu);
+      const theirCpu = theirs.map((m) => m.cpu);
+      if (myCpu.every((c) => c !== null) && theirCpu.every((c) => c !== null)) return roundByRound(myCpu as number[], theirCpu as number[]) > 1;
+      return roundByRound(mine.map((m) => m.rate), theirs.map((m) => m.rate)) < 1;
     });
     const cpus = list.map((m) => m.cpu);
     const result: Result = {

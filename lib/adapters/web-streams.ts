@@ -11,9 +11,8 @@
  * memory allocated per read: the cheapest way to read a captured connection).
  */
 import { ReadableStream, WritableStream, WritableStreamDefaultWriter, type ReadableByteStreamController, type UnderlyingSink } from 'node:stream/web';
-import type { StreamTaskError } from '../errors.js';
+import { streamClosedError, type StreamTaskError } from '../errors.js';
 import type { ReadBuffer } from '../io/read-buffer.js';
-import { streamClosedError } from '../errors.js';
 import { bytesArgument } from '../validate.js';
 
 /**

@@ -11,7 +11,8 @@ const KEPT_QUEUES = 16;
 
 /**
  * Starts the limit of an attempt, if the task has one; `expired` is called if it runs out before
- * stopConnectLimit(). The limit is read from the task's configuration here and there, so both find the same queue.
+ * stopConnectLimit(). The limit is read from the task's configuration here and there, so both find
+ * the same queue. `expired` must be the same function on every call: a queue keeps its first.
  */
 export function startConnectLimit(task: TaskMachine, expired: (task: TaskMachine) => void): void {
   const limit = task.configuration.timeoutIntervalForRequest;
