@@ -6,7 +6,7 @@ argv: certificate, key, mode. Modes decide what the server does on CCC:
   server-first   reply 200, send close_notify + "PLAIN HELLO" at once, then wait for the client's
   client-first   reply 200, wait for the client's close_notify, then send its own + "PLAIN HELLO"
   mute           reply 200, then never send close_notify
-  drop           reply 200, then close the TCP connection (no close_notify)
+  drop           reply 200, then end the TCP stream with a FIN (no close_notify)
 Over TLS, "BULK n" answers n bytes of "x" and CRLF; other lines are echoed as "250 <line>".
 Prefix "implicit-" to start TLS at the first byte instead of after "AUTH TLS".
 Prints the port, then serves connections until stdin closes.
@@ -134,6 +134,12 @@ class Connection:
                 while True:
                     self.recv()
             elif mode == 'drop':
+                # FIN, not RST: closing outright while the client's close_notify sits unread
+                # would reset the connection (a different failure), so shut down the write side
+                # and read on until the client closes.
+                self.sock.shutdown(socket.SHUT_WR)
+                while self.sock.recv(65536):
+                    pass
                 return
 
 
