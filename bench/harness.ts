@@ -112,6 +112,8 @@ export interface Result {
   target: number | null;
   meetsTarget: boolean | null;
   extra?: Record<string, number>;
+  /** Each round's extra figures, in the order run. */
+  extras?: Record<string, number>[];
 }
 
 export const median = (values: number[]): number => {
@@ -130,6 +132,14 @@ export function cpuAgainst(a: Result, b: Result): number {
   if (a.cpus === null || b.cpus === null) return NaN;
   if (a.cpus.length !== b.cpus.length) throw new Error(`${a.benchmark}: ${a.variant} against the baseline is its cpuRatio`);
   return roundByRound(a.cpus, b.cpus);
+}
+
+/** One extra figure of A against B's, round by round (as cpuAgainst). */
+export function extraAgainst(a: Result, b: Result, key: string): number {
+  const mine = a.extras?.map((extra) => extra[key]!);
+  const theirs = b.extras?.map((extra) => extra[key]!);
+  if (mine === undefined || theirs === undefined || mine.length !== theirs.length) throw new Error(`${a.benchmark}: no ${key} of ${a.variant} and ${b.variant} round by round`);
+  return roundByRound(mine, theirs);
 }
 
 /** The median over rounds of a[i] ÷ b[i]. */
@@ -238,6 +248,7 @@ export async function runBenchmark(benchmark: Benchmark, run: RunVariant, log: (
     const extras = list.flatMap((m) => (m.extra === undefined ? [] : [m.extra]));
     if (extras.length > 0) {
       result.extra = Object.fromEntries(Object.keys(extras[0]!).map((key) => [key, median(extras.map((e) => e[key]!))]));
+      result.extras = extras;
     }
     return result;
   });

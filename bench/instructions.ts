@@ -244,14 +244,18 @@ async function tlsReceive(): Promise<void> {
   const bytes = count * CHUNK.length;
   let received = 0;
   try {
-    if (variant === 'task') {
+    if (variant === 'task' || variant === 'iterator') {
       const session = new Session();
       const task = await session.connect('localhost', server.tlsPort, { tls: { ca: server.ca } });
       await task.write(`SOURCE ${bytes}\n`);
-      for (;;) {
-        const { data, atEOF } = await task.readData({ maxLength: 65_536 });
-        received += data.length;
-        if (atEOF) break;
+      if (variant === 'iterator') {
+        for await (const chunk of task) received += chunk.length;
+      } else {
+        for (;;) {
+          const { data, atEOF } = await task.readData({ maxLength: 65_536 });
+          received += data.length;
+          if (atEOF) break;
+        }
       }
       await session[Symbol.asyncDispose]();
     } else if (variant === 'raw' || variant === 'raw-over-tcp') {
@@ -297,7 +301,7 @@ const workloads: Record<string, { variants: string[]; run: () => Promise<void> }
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
   'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written', 'hand-written-direct', 'onread-direct'], run: tlsPingPong },
   'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw', 'raw-drain'], run: awaitedWrites },
-  'tls-receive': { variants: ['task', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
+  'tls-receive': { variants: ['task', 'iterator', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
 const chosen = workloads[workload ?? ''];
 if (chosen === undefined || !chosen.variants.includes(variant ?? '') || !(count > 0)) {
