@@ -23,12 +23,15 @@
  *   `task-unawaited` (write not awaited, as the hand-written reader writes), `hand-written` (a
  *   promise per chunk over a TLS socket made on a connected net.Socket, as a task makes it).
  * - `tls-receive`: COUNT TLS records of 16 KiB from the bench server, the real thing (cipher and
- *   all). Variants: `task` (readData), `hand-written` (over a TLS socket made on a connected
+ *   all). Variants: `task` (readData), `iterator` (for await), `hand-written` (over a TLS socket made on a connected
  *   net.Socket, as a task makes it), `raw` ('data' events on a tls.TLSSocket), and the two made
  *   the other way: `hand-written-direct` (on a tls.TLSSocket from tls.connect), `raw-over-tcp`.
+ * - `lines`: COUNT pipelined 9-byte Redis replies, read one line at a time. Variants: `task`
+ *   (for await of lines()), `readline` (node:readline over a net.Socket).
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import readline from 'node:readline';
 import tls from 'node:tls';
 import PromiseSocket from 'promise-socket';
 import diagnostics from 'node:diagnostics_channel';
@@ -278,6 +281,28 @@ async function tlsReceive(): Promise<void> {
   if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
 }
 
+async function readLines(): Promise<void> {
+  const server = await startServer();
+  let got = 0;
+  try {
+    if (variant === 'task') {
+      const session = new Session();
+      const task = await session.connect('127.0.0.1', server.tcpPort);
+      await task.write(`LINES ${count}\n`);
+      for await (const line of task.lines()) got += line.length > 0 ? 1 : 0;
+      await session[Symbol.asyncDispose]();
+    } else {
+      const socket = await rawSocket(server.tcpPort);
+      socket.write(`LINES ${count}\n`);
+      for await (const line of readline.createInterface({ input: socket, crlfDelay: Infinity })) got += line.length > 0 ? 1 : 0;
+      socket.destroy();
+    }
+  } finally {
+    await server.stop();
+  }
+  if (got !== count) throw new Error(`read ${got} of ${count} lines`);
+}
+
 async function connectAndClose(): Promise<void> {
   const server = await startServer();
   const noop = (): void => {};
@@ -301,6 +326,7 @@ const workloads: Record<string, { variants: string[]; run: () => Promise<void> }
   'ping-pong': { variants: ['task', 'promise-socket', 'raw'], run: pingPong },
   'tls-ping-pong': { variants: ['task', 'task-unawaited', 'hand-written', 'hand-written-direct', 'onread-direct'], run: tlsPingPong },
   'awaited-writes': { variants: ['task', 'captured-writable', 'promise-socket', 'raw', 'raw-drain'], run: awaitedWrites },
+  'lines': { variants: ['task', 'readline'], run: readLines },
   'tls-receive': { variants: ['task', 'iterator', 'hand-written', 'hand-written-direct', 'raw', 'raw-over-tcp'], run: tlsReceive },
 };
 const chosen = workloads[workload ?? ''];
