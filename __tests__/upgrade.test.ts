@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import https from 'node:https';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Session, StreamTaskUpgradeEvent, type StreamTask } from '../lib/index.js';
+import { Session, StreamTaskUpgradeEvent } from '../lib/index.js';
 import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle } from './helpers/peer.js';
+import { clientFrame, readServerFrame } from './helpers/websocket-frames.js';
 
 let session: Session;
 beforeEach(() => {
@@ -16,21 +17,6 @@ beforeEach(() => {
 afterEach(async () => {
   await session[Symbol.asyncDispose]();
 });
-
-/** A client WebSocket frame: FIN, opcode, masked payload (RFC 6455 §5.2). */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  if (payload.length > 125) throw new Error('short frames only in this test');
-  const mask = Buffer.from([1, 2, 3, 4]);
-  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
-  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]);
-}
-
-/** Reads one unmasked server frame (short payloads). */
-async function readServerFrame(task: StreamTask): Promise<{ opcode: number; payload: Buffer }> {
-  const header = await task.readExactly(2);
-  const length = header[1]! & 0x7f;
-  return { opcode: header[0]! & 0x0f, payload: Buffer.from(await task.readExactly(length)) };
-}
 
 /** A raw HTTP server: answers every request head with `answer` in one write. */
 async function rawServer(answer: (request: string) => string | Buffer): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {

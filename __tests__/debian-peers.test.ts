@@ -1,0 +1,265 @@
+/**
+ * The servers users meet, from Debian's packages: tinyproxy (HTTP CONNECT), Dante (SOCKS5),
+ * websocketd (HTTP Upgrade to WebSocket) and Dovecot (IMAP with STARTTLS). The other test files
+ * use npm peers that a test can steer; these are the daemons as they ship, each with a
+ * configuration of its own on a free loopback port (helpers/debian-daemons.ts).
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { mkdirSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session, type StreamTask } from '../lib/index.js';
+import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { missing, startDaemon, type Daemon } from './helpers/debian-daemons.js';
+import { expectCode, text } from './helpers/fixture.js';
+import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
+import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+import { clientFrame, readServerFrame } from './helpers/websocket-frames.js';
+
+let certs: TestCertificates;
+let target: Peer;
+let tlsTarget: TlsPeer;
+let session: Session;
+
+beforeAll(async () => {
+  certs = makeCertificates();
+  tlsTarget = await startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
+});
+afterAll(async () => {
+  await tlsTarget.close();
+  certs.remove();
+});
+beforeEach(async () => {
+  // The target speaks first, at once: its first bytes come right behind the proxy's reply.
+  target = await startPeer((connection) => connection.socket.write('HELLO FROM TARGET\n'));
+  session = new Session({ timeoutIntervalForRequest: 5000 });
+});
+afterEach(async () => {
+  await session[Symbol.asyncDispose]();
+  await target.close();
+});
+
+/** A describe that runs only where the daemon is installed (and root, where it needs it). */
+function describeDaemon(why: string | null, name: string, body: () => void): void {
+  if (why !== null) console.warn(why);
+  (why === null ? describe : describe.skip)(name, body);
+}
+
+describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT proxy', () => {
+  let proxy: Daemon;
+  beforeAll(async () => {
+    proxy = await startDaemon({
+      command: 'tinyproxy',
+      config: {
+        file: 'tinyproxy.conf',
+        // No ConnectPort line: CONNECT to any port (Debian's own configuration allows 443 and 563).
+        text: (port) => [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'LogLevel Warning', 'MaxClients 50',
+          'Allow 127.0.0.1', 'BasicAuth alice s3cret', 'DisableViaHeader Yes', ''].join('\n'),
+      },
+      args: (configPath) => ['-d', '-c', configPath],
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+  const via = (credentials: string): { proxy: { http: string } } => ({ proxy: { http: `http://${credentials}@127.0.0.1:${proxy.port}` } });
+
+  test('tunnels with Basic authentication; the target\'s first bytes and ours both arrive', async () => {
+    const task = await session.connect('127.0.0.1', target.port, via('alice:s3cret'));
+    expect(await task.readLine()).toBe('HELLO FROM TARGET');
+    await task.write('through tinyproxy');
+    const remote = await target.connection();
+    expect((await remote.waitForBytes(17)).toString()).toBe('through tinyproxy');
+    expect(task.metrics.isProxyConnection).toBe(true);
+  });
+
+  test('wrong credentials: badServerResponse carrying tinyproxy\'s answer (it says 401, not 407)', async () => {
+    const result = await settle(session.connect('127.0.0.1', target.port, via('alice:wrong')));
+    const error = expectCode(result.error, 'badServerResponse');
+    expect(error.response?.status).toBe(401);
+    expect(error.message).toMatch(/the proxy refused the tunnel: 401/);
+    const without = await settle(session.connect('127.0.0.1', target.port, { proxy: { http: `http://127.0.0.1:${proxy.port}` } }));
+    expect(expectCode(without.error, 'badServerResponse').response?.status).toBe(407);
+  });
+
+  test('TLS from the first byte through the tunnel verifies the target', async () => {
+    const task = await session.connect('localhost', tlsTarget.port, { ...via('alice:s3cret'), tls: { ca: certs.ca } });
+    expect((await task.opened).tls?.servername).toBe('localhost');
+    await task.write('secret');
+    expect(text(await task.readExactly(6))).toBe('SECRET');
+  });
+
+  test('a target tinyproxy cannot reach: badServerResponse with its 500', async () => {
+    const result = await settle(session.connect('127.0.0.1', await unusedPort(), via('alice:s3cret')));
+    // The proxy's answer, as ways-in.md says for every status but 2xx.
+    const error = expectCode(result.error, 'badServerResponse');
+    expect(error.response?.status).toBe(500);
+    expect(error.message).toMatch(/the proxy refused the tunnel: 500 Unable to connect/);
+  });
+});
+
+describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy', () => {
+  let proxy: Daemon;
+  beforeAll(async () => {
+    proxy = await startDaemon({
+      command: 'danted',
+      config: {
+        file: 'danted.conf',
+        text: (port) => ['logoutput: stderr', `internal: 127.0.0.1 port = ${port}`, 'external: 127.0.0.1',
+          'clientmethod: none', 'socksmethod: none', 'user.privileged: root', 'user.unprivileged: nobody',
+          'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
+          'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }', ''].join('\n'),
+      },
+      args: (configPath) => ['-f', configPath, '-N', '1'],
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  test('socks5h: the proxy resolves the name; bytes both ways', async () => {
+    const task = await session.connect('localhost', target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxy.port}` } });
+    expect(await task.readLine()).toBe('HELLO FROM TARGET');
+    await task.write('through dante');
+    const remote = await target.connection();
+    expect((await remote.waitForBytes(13)).toString()).toBe('through dante');
+    expect(task.metrics.isProxyConnection).toBe(true);
+  });
+
+  test('TLS through the proxy verifies the target', async () => {
+    const task = await session.connect('localhost', tlsTarget.port, { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` }, tls: { ca: certs.ca } });
+    await task.write('tls in socks');
+    expect(text(await task.readExactly(12))).toBe('TLS IN SOCKS');
+  });
+
+  test('a target Dante cannot reach: cannotConnectToHost with the SOCKS reason', async () => {
+    const result = await settle(session.connect('127.0.0.1', await unusedPort(), { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` } }));
+    expect(expectCode(result.error, 'cannotConnectToHost').message).toMatch(/via SOCKS5 proxy/);
+  });
+});
+
+describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebSocket', () => {
+  let server: Daemon;
+  beforeAll(async () => {
+    // Each connection runs `cat`: every text message comes back as one.
+    server = await startDaemon({
+      command: 'websocketd',
+      args: (_configPath, port) => ['--address=127.0.0.1', `--port=${port}`, '--loglevel=error', 'cat'],
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('101 with a verified accept key, then messages echoed frame by frame, then a close', async () => {
+    const { response, task } = await session.upgrade(`ws://127.0.0.1:${server.port}/`);
+    expect(response.status).toBe(101);
+    for (const message of ['first line', 'second line']) {
+      await task.write(clientFrame(1, Buffer.from(message)));
+      const echo = await readServerFrame(task);
+      expect([echo.opcode, echo.payload.toString()]).toEqual([1, message]);
+    }
+    await task.write(clientFrame(8, Buffer.from([0x03, 0xe8]))); // close, 1000
+    expect((await readServerFrame(task)).opcode).toBe(8);
+  });
+});
+
+describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with STARTTLS', () => {
+  let imap: Daemon;
+  beforeAll(async () => {
+    imap = await startDaemon({
+      command: 'dovecot',
+      config: { file: 'dovecot.conf', text: (port, dir) => dovecotConfig(port, dir, certs) },
+      args: (configPath) => ['-F', '-c', configPath],
+      prepare: (dir) => {
+        // Mail is kept as nobody, in a home the static userdb names.
+        mkdirSync(join(dir, 'home'));
+        chmodSync(join(dir, 'home'), 0o777);
+      },
+    });
+  });
+  afterAll(async () => {
+    await imap?.stop();
+  });
+
+  /** Reads untagged lines up to the tagged one, which it returns. */
+  async function untilTagged(task: StreamTask, tag: string): Promise<string> {
+    for (;;) {
+      const line = await task.readLine();
+      if (line === null) throw new Error(`the server closed before answering ${tag}`);
+      if (line.startsWith(`${tag} `)) return line;
+    }
+  }
+
+  test('STARTTLS in place, LOGIN, APPEND and FETCH with literals, LOGOUT to the end of stream', async () => {
+    const task = await session.connect('localhost', imap.port);
+    expect(await task.readLine()).toMatch(/^\* OK \[CAPABILITY [^\]]*STARTTLS/);
+    await task.write('a1 STARTTLS\r\n');
+    expect(await task.readLine()).toMatch(/^a1 OK/);
+    const secured = await task.startSecureConnection({ ca: certs.ca });
+    expect(secured.protocol).toMatch(/^TLSv1\.[23]$/);
+    await task.write('a2 LOGIN alice pw\r\n');
+    expect(await untilTagged(task, 'a2')).toMatch(/^a2 OK/);
+    const message = 'Subject: hello\r\n\r\nsent by streamtask\r\n';
+    await task.write(`a3 APPEND INBOX {${message.length}}\r\n`);
+    expect(await task.readLine()).toMatch(/^\+ /);
+    await task.write(`${message}\r\n`);
+    expect(await untilTagged(task, 'a3')).toMatch(/^a3 OK/);
+    await task.write('a4 SELECT INBOX\r\n');
+    expect(await untilTagged(task, 'a4')).toMatch(/^a4 OK/);
+    await task.write('a5 FETCH 1 BODY[]\r\n');
+    const head = await task.readLine();
+    const length = Number(/\{(\d+)\}$/.exec(head ?? '')?.[1]);
+    expect(length).toBe(message.length);
+    expect(text(await task.readExactly(length))).toBe(message);
+    expect(await task.readLine()).toBe(')');
+    expect(await untilTagged(task, 'a5')).toMatch(/^a5 OK/);
+    await task.write('a6 LOGOUT\r\n');
+    expect(await task.readLine()).toMatch(/^\* BYE/);
+    expect(await task.readLine()).toMatch(/^a6 OK/);
+    expect((await task.readData()).atEOF).toBe(true);
+  });
+
+  test('STARTTLS without our CA: serverCertificateUntrusted, and the task fails with it', async () => {
+    const task = await session.connect('localhost', imap.port);
+    await task.readLine();
+    await task.write('a1 STARTTLS\r\n');
+    expect(await task.readLine()).toMatch(/^a1 OK/);
+    expectCode((await settle(task.startSecureConnection())).error, 'serverCertificateUntrusted');
+    expectCode((await settle(task.closed)).error, 'serverCertificateUntrusted');
+  });
+});
+
+function dovecotConfig(port: number, dir: string, certificates: TestCertificates): string {
+  return `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = /dev/stderr
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <${certificates.leaf.certPath}
+ssl_key = <${certificates.leaf.keyPath}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+passdb {
+  driver = static
+  args = password=pw
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dir}/home/%u
+}
+mail_location = maildir:~/Maildir
+default_internal_user = dovecot
+default_login_user = dovenull
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`;
+}
