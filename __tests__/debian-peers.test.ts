@@ -4,39 +4,18 @@
  * use npm peers that a test can steer; these are the daemons as they ship, each with a
  * configuration of its own on a free loopback port (helpers/debian-daemons.ts).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { mkdirSync, chmodSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Session, type StreamTask } from '../lib/index.js';
-import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import type { StreamTask } from '../lib/index.js';
+import type { TestCertificates } from './helpers/certificates.js';
 import { missing, startDaemon, type Daemon } from './helpers/debian-daemons.js';
 import { expectCode, text } from './helpers/fixture.js';
-import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
-import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+import { settle, unusedPort } from './helpers/peer.js';
+import { useProxiedTargets } from './helpers/proxied-targets.js';
 import { clientFrame, readServerFrame } from './helpers/websocket-frames.js';
 
-let certs: TestCertificates;
-let target: Peer;
-let tlsTarget: TlsPeer;
-let session: Session;
-
-beforeAll(async () => {
-  certs = makeCertificates();
-  tlsTarget = await startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
-});
-afterAll(async () => {
-  await tlsTarget.close();
-  certs.remove();
-});
-beforeEach(async () => {
-  // The target speaks first, at once: its first bytes come right behind the proxy's reply.
-  target = await startPeer((connection) => connection.socket.write('HELLO FROM TARGET\n'));
-  session = new Session({ timeoutIntervalForRequest: 5000 });
-});
-afterEach(async () => {
-  await session[Symbol.asyncDispose]();
-  await target.close();
-});
+const setting = useProxiedTargets();
 
 /** A describe that runs only where the daemon is installed (and root, where it needs it). */
 function describeDaemon(why: string | null, name: string, body: () => void): void {
@@ -64,32 +43,32 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
   const via = (credentials: string): { proxy: { http: string } } => ({ proxy: { http: `http://${credentials}@127.0.0.1:${proxy.port}` } });
 
   test('tunnels with Basic authentication; the target\'s first bytes and ours both arrive', async () => {
-    const task = await session.connect('127.0.0.1', target.port, via('alice:s3cret'));
+    const task = await setting.session.connect('127.0.0.1', setting.target.port, via('alice:s3cret'));
     expect(await task.readLine()).toBe('HELLO FROM TARGET');
     await task.write('through tinyproxy');
-    const remote = await target.connection();
+    const remote = await setting.target.connection();
     expect((await remote.waitForBytes(17)).toString()).toBe('through tinyproxy');
     expect(task.metrics.isProxyConnection).toBe(true);
   });
 
   test('wrong credentials: badServerResponse carrying tinyproxy\'s answer (it says 401, not 407)', async () => {
-    const result = await settle(session.connect('127.0.0.1', target.port, via('alice:wrong')));
+    const result = await settle(setting.session.connect('127.0.0.1', setting.target.port, via('alice:wrong')));
     const error = expectCode(result.error, 'badServerResponse');
     expect(error.response?.status).toBe(401);
     expect(error.message).toMatch(/the proxy refused the tunnel: 401/);
-    const without = await settle(session.connect('127.0.0.1', target.port, { proxy: { http: `http://127.0.0.1:${proxy.port}` } }));
+    const without = await settle(setting.session.connect('127.0.0.1', setting.target.port, { proxy: { http: `http://127.0.0.1:${proxy.port}` } }));
     expect(expectCode(without.error, 'badServerResponse').response?.status).toBe(407);
   });
 
   test('TLS from the first byte through the tunnel verifies the target', async () => {
-    const task = await session.connect('localhost', tlsTarget.port, { ...via('alice:s3cret'), tls: { ca: certs.ca } });
+    const task = await setting.session.connect('localhost', setting.tlsTarget.port, { ...via('alice:s3cret'), tls: { ca: setting.certs.ca } });
     expect((await task.opened).tls?.servername).toBe('localhost');
     await task.write('secret');
     expect(text(await task.readExactly(6))).toBe('SECRET');
   });
 
   test('a target tinyproxy cannot reach: badServerResponse with its 500', async () => {
-    const result = await settle(session.connect('127.0.0.1', await unusedPort(), via('alice:s3cret')));
+    const result = await settle(setting.session.connect('127.0.0.1', await unusedPort(), via('alice:s3cret')));
     // The proxy's answer, as ways-in.md says for every status but 2xx.
     const error = expectCode(result.error, 'badServerResponse');
     expect(error.response?.status).toBe(500);
@@ -117,22 +96,22 @@ describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy
   });
 
   test('socks5h: the proxy resolves the name; bytes both ways', async () => {
-    const task = await session.connect('localhost', target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxy.port}` } });
+    const task = await setting.session.connect('localhost', setting.target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxy.port}` } });
     expect(await task.readLine()).toBe('HELLO FROM TARGET');
     await task.write('through dante');
-    const remote = await target.connection();
+    const remote = await setting.target.connection();
     expect((await remote.waitForBytes(13)).toString()).toBe('through dante');
     expect(task.metrics.isProxyConnection).toBe(true);
   });
 
   test('TLS through the proxy verifies the target', async () => {
-    const task = await session.connect('localhost', tlsTarget.port, { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` }, tls: { ca: certs.ca } });
+    const task = await setting.session.connect('localhost', setting.tlsTarget.port, { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` }, tls: { ca: setting.certs.ca } });
     await task.write('tls in socks');
     expect(text(await task.readExactly(12))).toBe('TLS IN SOCKS');
   });
 
   test('a target Dante cannot reach: cannotConnectToHost with the SOCKS reason', async () => {
-    const result = await settle(session.connect('127.0.0.1', await unusedPort(), { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` } }));
+    const result = await settle(setting.session.connect('127.0.0.1', await unusedPort(), { proxy: { socks: `socks5://127.0.0.1:${proxy.port}` } }));
     expect(expectCode(result.error, 'cannotConnectToHost').message).toMatch(/via SOCKS5 proxy/);
   });
 });
@@ -151,7 +130,7 @@ describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebS
   });
 
   test('101 with a verified accept key, then messages echoed frame by frame, then a close', async () => {
-    const { response, task } = await session.upgrade(`ws://127.0.0.1:${server.port}/`);
+    const { response, task } = await setting.session.upgrade(`ws://127.0.0.1:${server.port}/`);
     expect(response.status).toBe(101);
     for (const message of ['first line', 'second line']) {
       await task.write(clientFrame(1, Buffer.from(message)));
@@ -168,7 +147,7 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
   beforeAll(async () => {
     imap = await startDaemon({
       command: 'dovecot',
-      config: { file: 'dovecot.conf', text: (port, dir) => dovecotConfig(port, dir, certs) },
+      config: { file: 'dovecot.conf', text: (port, dir) => dovecotConfig(port, dir, setting.certs) },
       args: (configPath) => ['-F', '-c', configPath],
       prepare: (dir) => {
         // Mail is kept as nobody, in a home the static userdb names.
@@ -191,11 +170,11 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
   }
 
   test('STARTTLS in place, LOGIN, APPEND and FETCH with literals, LOGOUT to the end of stream', async () => {
-    const task = await session.connect('localhost', imap.port);
+    const task = await setting.session.connect('localhost', imap.port);
     expect(await task.readLine()).toMatch(/^\* OK \[CAPABILITY [^\]]*STARTTLS/);
     await task.write('a1 STARTTLS\r\n');
     expect(await task.readLine()).toMatch(/^a1 OK/);
-    const secured = await task.startSecureConnection({ ca: certs.ca });
+    const secured = await task.startSecureConnection({ ca: setting.certs.ca });
     expect(secured.protocol).toMatch(/^TLSv1\.[23]$/);
     await task.write('a2 LOGIN alice pw\r\n');
     expect(await untilTagged(task, 'a2')).toMatch(/^a2 OK/);
@@ -220,7 +199,7 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
   });
 
   test('STARTTLS without our CA: serverCertificateUntrusted, and the task fails with it', async () => {
-    const task = await session.connect('localhost', imap.port);
+    const task = await setting.session.connect('localhost', imap.port);
     await task.readLine();
     await task.write('a1 STARTTLS\r\n');
     expect(await task.readLine()).toMatch(/^a1 OK/);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { AssertionError } from 'node:assert';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -7,33 +7,11 @@ import { createProxy } from 'proxy';
 import socks5 from 'simple-socks';
 import { bypasses, chooseProxy } from '../lib/connect/proxy.js';
 import { Session } from '../lib/index.js';
-import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
 import { expectCode, text } from './helpers/fixture.js';
-import { settle, startPeer, unusedPort, type Peer } from './helpers/peer.js';
-import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
+import { settle, unusedPort } from './helpers/peer.js';
+import { useProxiedTargets } from './helpers/proxied-targets.js';
 
-let certs: TestCertificates;
-let target: Peer;
-let tlsTarget: TlsPeer;
-let session: Session;
-
-beforeAll(async () => {
-  certs = makeCertificates();
-  tlsTarget = await startTlsEchoPeer({ key: certs.leaf.key, cert: certs.leaf.cert });
-});
-afterAll(async () => {
-  await tlsTarget.close();
-  certs.remove();
-});
-beforeEach(async () => {
-  // The target speaks first, at once: its first bytes reach us right behind the proxy's reply.
-  target = await startPeer((connection) => connection.socket.write('HELLO FROM TARGET\n'));
-  session = new Session({ timeoutIntervalForRequest: 5000 });
-});
-afterEach(async () => {
-  await session[Symbol.asyncDispose]();
-  await target.close();
-});
+const setting = useProxiedTargets();
 
 /** Starts a server, runs `test`, closes the server and every connection it holds. */
 async function withServer<S extends net.Server>(server: S, run: (port: number) => Promise<void>): Promise<void> {
@@ -61,10 +39,10 @@ const httpProxy = (): http.Server => {
 describe('HTTP CONNECT proxy', () => {
   test('tunnels with Basic authentication; the target\'s first bytes survive; metrics say proxied', async () => {
     await withServer(httpProxy(), async (proxyPort) => {
-      const task = await session.connect('127.0.0.1', target.port, { proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` } });
+      const task = await setting.session.connect('127.0.0.1', setting.target.port, { proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` } });
       expect(await task.readLine()).toBe('HELLO FROM TARGET');
       await task.write('through the tunnel');
-      const remote = await target.connection();
+      const remote = await setting.target.connection();
       expect((await remote.waitForBytes(18)).toString()).toBe('through the tunnel');
       expect(task.metrics.isProxyConnection).toBe(true);
       expect(task.metrics.remotePort).toBe(proxyPort);
@@ -73,18 +51,18 @@ describe('HTTP CONNECT proxy', () => {
 
   test('wrong credentials: badServerResponse with the 407', async () => {
     await withServer(httpProxy(), async (proxyPort) => {
-      const result = await settle(session.connect('127.0.0.1', target.port, { proxy: { http: `http://alice:wrong@127.0.0.1:${proxyPort}` } }));
+      const result = await settle(setting.session.connect('127.0.0.1', setting.target.port, { proxy: { http: `http://alice:wrong@127.0.0.1:${proxyPort}` } }));
       const error = expectCode(result.error, 'badServerResponse', -1011);
-      expect(error.message).toMatch(new RegExp(`^connect via HTTP proxy to 127\\.0\\.0\\.1:${target.port}: the proxy refused the tunnel: 407`));
+      expect(error.message).toMatch(new RegExp(`^connect via HTTP proxy to 127\\.0\\.0\\.1:${setting.target.port}: the proxy refused the tunnel: 407`));
       expect(error.response?.status).toBe(407);
     });
   });
 
   test('TLS from the first byte through the tunnel verifies the target, not the proxy', async () => {
     await withServer(httpProxy(), async (proxyPort) => {
-      const task = await session.connect('localhost', tlsTarget.port, {
+      const task = await setting.session.connect('localhost', setting.tlsTarget.port, {
         proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` },
-        tls: { ca: certs.ca },
+        tls: { ca: setting.certs.ca },
       });
       expect((await task.opened).tls?.servername).toBe('localhost');
       await task.write('secret');
@@ -98,7 +76,7 @@ describe('HTTP CONNECT proxy', () => {
   ])('%s', async (_name, reply) => {
     const fake = net.createServer((client) => {
       client.once('data', () => {
-        const upstream = net.connect(target.port, '127.0.0.1', () => {
+        const upstream = net.connect(setting.target.port, '127.0.0.1', () => {
           client.write(reply);
           upstream.pipe(client).pipe(upstream);
         });
@@ -107,7 +85,7 @@ describe('HTTP CONNECT proxy', () => {
       });
     });
     await withServer(fake, async (proxyPort) => {
-      const task = await session.connect('127.0.0.1', target.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` } });
+      const task = await setting.session.connect('127.0.0.1', setting.target.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` } });
       expect(await task.readLine({ timeout: 2000 })).toBe('HELLO FROM TARGET');
     });
   });
@@ -118,7 +96,7 @@ describe('HTTP CONNECT proxy', () => {
       client.on('error', () => {});
     });
     await withServer(evil, async (proxyPort) => {
-      const result = await settle(session.connect('localhost', tlsTarget.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` }, tls: { ca: certs.ca } }));
+      const result = await settle(setting.session.connect('localhost', setting.tlsTarget.port, { proxy: { http: `http://127.0.0.1:${proxyPort}` }, tls: { ca: setting.certs.ca } }));
       const error = expectCode(result.error, 'secureConnectionFailed');
       expect(error.message).toMatch(/8 bytes of plaintext arrived before the TLS upgrade/);
     });
@@ -135,20 +113,20 @@ describe('SOCKS5 proxy', () => {
 
   test('without authentication, the name resolved by the proxy; the target\'s first bytes survive', async () => {
     await withServer(socksServer(false), async (proxyPort) => {
-      const task = await session.connect('localhost', target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxyPort}` } });
+      const task = await setting.session.connect('localhost', setting.target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxyPort}` } });
       expect(await task.readLine()).toBe('HELLO FROM TARGET');
       await task.write('via socks');
-      expect((await (await target.connection()).waitForBytes(9)).toString()).toBe('via socks');
+      expect((await (await setting.target.connection()).waitForBytes(9)).toString()).toBe('via socks');
       expect(task.metrics.isProxyConnection).toBe(true);
     });
   });
 
   test('with username and password; TLS through it; wrong credentials are refused', async () => {
     await withServer(socksServer(true), async (proxyPort) => {
-      const task = await session.connect('localhost', tlsTarget.port, { proxy: { socks: `socks5://bob:pw@127.0.0.1:${proxyPort}` }, tls: { ca: certs.ca } });
+      const task = await setting.session.connect('localhost', setting.tlsTarget.port, { proxy: { socks: `socks5://bob:pw@127.0.0.1:${proxyPort}` }, tls: { ca: setting.certs.ca } });
       await task.write('tls in socks');
       expect(text(await task.readExactly(12))).toBe('TLS IN SOCKS');
-      const refused = await settle(session.connect('localhost', target.port, { proxy: { socks: `socks5://bob:nope@127.0.0.1:${proxyPort}` } }));
+      const refused = await settle(setting.session.connect('localhost', setting.target.port, { proxy: { socks: `socks5://bob:nope@127.0.0.1:${proxyPort}` } }));
       expect(expectCode(refused.error, 'cannotConnectToHost').message).toMatch(/refused the username and password/);
     });
   });
@@ -156,7 +134,7 @@ describe('SOCKS5 proxy', () => {
   test('a target the proxy cannot reach: cannotConnectToHost with the SOCKS reason', async () => {
     const deadPort = await unusedPort();
     await withServer(socksServer(false), async (proxyPort) => {
-      const result = await settle(session.connect('127.0.0.1', deadPort, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } }));
+      const result = await settle(setting.session.connect('127.0.0.1', deadPort, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } }));
       expect(expectCode(result.error, 'cannotConnectToHost').message).toMatch(/^connect via SOCKS5 proxy to 127\.0\.0\.1:\d+: the proxy could not connect to the target/);
     });
   });
@@ -185,7 +163,7 @@ describe('SOCKS5 requests, byte by byte (a recording proxy)', () => {
   test('an IPv4-mapped IPv6 target is sent as the IPv4 address it names (ATYP 1); a plain IPv6 one as ATYP 4', async () => {
     const proxy = recordingProxy();
     await withServer(proxy.server, async (proxyPort) => {
-      const mapped = await session.connect('::ffff:127.0.0.1', 8080, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
+      const mapped = await setting.session.connect('::ffff:127.0.0.1', 8080, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
       await mapped.write('ping');
       expect(text(await mapped.readExactly(4))).toBe('ping');
       // greeting 05 01 00, then CONNECT 05 01 00 | ATYP 01 | 127.0.0.1 | port 8080, then our bytes
@@ -194,7 +172,7 @@ describe('SOCKS5 requests, byte by byte (a recording proxy)', () => {
     });
     const v6 = recordingProxy();
     await withServer(v6.server, async (proxyPort) => {
-      const task = await session.connect('2001:db8::1:2', 443, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
+      const task = await setting.session.connect('2001:db8::1:2', 443, { proxy: { socks: `socks5://127.0.0.1:${proxyPort}` } });
       expect(v6.received().toString('hex')).toBe(`050100050100042001${'0db8'}${'0000'.repeat(4)}00010002${'01bb'}`);
       task.cancel();
     });
@@ -204,13 +182,13 @@ describe('SOCKS5 requests, byte by byte (a recording proxy)', () => {
     const proxy = recordingProxy();
     await withServer(proxy.server, async (proxyPort) => {
       const long = 'u'.repeat(300);
-      expect(() => session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${long}:pw@127.0.0.1:${proxyPort}` } }))
+      expect(() => setting.session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${long}:pw@127.0.0.1:${proxyPort}` } }))
         .toThrow(new RangeError('Expected the username of `options.proxy.socks` to be at most 255 bytes in UTF-8 (RFC 1929), got 300'));
-      await expect(session.connect('127.0.0.1', 80, { proxy: { socks: `socks5://bob:${'é'.repeat(128)}@127.0.0.1:${proxyPort}` } }))
+      await expect(setting.session.connect('127.0.0.1', 80, { proxy: { socks: `socks5://bob:${'é'.repeat(128)}@127.0.0.1:${proxyPort}` } }))
         .rejects.toThrow(/password of `options.proxy.socks` to be at most 255 bytes in UTF-8 \(RFC 1929\), got 256$/);
       expect(() => new Session({ proxy: { socks: `socks5://${long}@127.0.0.1:1080` } })).toThrow(RangeError);
       // 255 bytes exactly is allowed (the proxy is then asked for username/password auth).
-      expect(() => session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${'u'.repeat(255)}:pw@127.0.0.1:${proxyPort}` } }).cancel()).not.toThrow();
+      expect(() => setting.session.streamTask('127.0.0.1', 80, { proxy: { socks: `socks5://${'u'.repeat(255)}:pw@127.0.0.1:${proxyPort}` } }).cancel()).not.toThrow();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(proxy.connections()).toBe(0);
     });
@@ -229,10 +207,10 @@ describe("proxy: 'env'", () => {
   test('HTTPS_PROXY is used, NO_PROXY bypasses it', async () => {
     await withServer(httpProxy(), async (proxyPort) => {
       process.env.HTTPS_PROXY = `http://alice:s3cret@127.0.0.1:${proxyPort}`;
-      const proxied = await session.connect('127.0.0.1', target.port, { proxy: 'env' });
+      const proxied = await setting.session.connect('127.0.0.1', setting.target.port, { proxy: 'env' });
       expect(proxied.metrics.isProxyConnection).toBe(true);
       process.env.NO_PROXY = 'example.com,127.0.0.1';
-      const direct = await session.connect('127.0.0.1', target.port, { proxy: 'env' });
+      const direct = await setting.session.connect('127.0.0.1', setting.target.port, { proxy: 'env' });
       expect(direct.metrics.isProxyConnection).toBe(false);
       expect(await direct.readLine()).toBe('HELLO FROM TARGET');
     });
