@@ -3,45 +3,18 @@
  * runs it) against loopback servers: plain, TLS, an SMTP server for STARTTLS.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dns from 'node:dns/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { makeCertificates, type TestCertificates } from './helpers/certificates.js';
+import { cli } from './helpers/cli-process.js';
 import { unusedPort } from './helpers/peer.js';
 import { startTlsEchoPeer, type TlsPeer } from './helpers/tls-peers.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Runs the CLI with `args`, writes `input` to its stdin and ends it; resolves when it exits. */
-function cli(args: string[], input: string | Buffer = '', keepStdinOpen = false): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout: Buffer.concat(out), stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.write(input);
-    if (!keepStdinOpen) child.stdin.end();
-  });
-}
 
 /** A plain server: on FIN, answers with the SHA-256 of everything it got, then its own FIN. On `path`, a Unix socket. */
 async function startHashPeer(path?: string): Promise<{ port: number; close(): Promise<void> }> {

@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamTask } from '../lib/index.js';
 import type { TestCertificates } from './helpers/certificates.js';
+import { cli } from './helpers/cli-process.js';
 import { missing, startDaemon, type Daemon } from './helpers/debian-daemons.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle, unusedPort } from './helpers/peer.js';
@@ -196,6 +197,17 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
     expect(await task.readLine()).toMatch(/^\* BYE/);
     expect(await task.readLine()).toMatch(/^a6 OK/);
     expect((await task.readData()).atEOF).toBe(true);
+  });
+
+  // Over TLS, Dovecot answers nothing once the client's side closed (close_notify, FIN), so the
+  // tool keeps its side open and the server's close after LOGOUT ends the session.
+  test('the command-line tool: --starttls imap --no-shutdown, the conversation piped over TLS, exit 0', async () => {
+    const run = await cli(['--starttls', 'imap', '--no-shutdown', '--ca', setting.certs.caPath, '-v', 'localhost', String(imap.port)],
+      'a1 LOGIN alice pw\r\na2 LOGOUT\r\n');
+    expect(run.stderr).toMatch(/imap: the server agreed to STARTTLS/);
+    expect(run.stderr).toMatch(/verified as localhost/);
+    expect(run.stdout.toString()).toMatch(/^a1 OK .*\r\n\* BYE .*\r\na2 OK /ms);
+    expect(run.code).toBe(0);
   });
 
   test('STARTTLS without our CA: serverCertificateUntrusted, and the task fails with it', async () => {

@@ -26,6 +26,8 @@ export interface CliOptions {
   protocol?: string;
   timeout: number;
   wait: boolean;
+  /** When stdin ends, keep our side open until the server closes (ncat's --no-shutdown). */
+  noShutdown: boolean;
   verbose: boolean;
   progress: boolean;
   help: boolean;
@@ -60,12 +62,15 @@ Options:
                         TLS still verifies HOST)
   --timeout MS          time limit for connecting and for each protocol step (default 30000)
   --wait                wait for connectivity: retry a refused connection with backoff
+  --no-shutdown         when stdin ends, keep our side open until the server closes (for servers
+                        that stop answering at a half-close, such as Dovecot over TLS)
   -v, --verbose         on stderr: address, timings, TLS protocol, cipher, certificate, bytes
   --progress            a live byte counter on stderr (default: with --verbose on a terminal)
   -h, --help            this text
 
-Stdin goes to the server as it comes (binary-safe); when stdin ends, our side is closed (FIN)
-and the answer is still read to its end. The tool exits when the server has closed its side.
+Stdin goes to the server as it comes (binary-safe); when stdin ends, our side is closed (FIN,
+after TLS's close_notify) and the answer is still read to its end (--no-shutdown: our side stays
+open). The tool exits when the server has closed its side.
 
 Examples:
   printf 'PING\\r\\n' | streamtask 127.0.0.1 6379
@@ -151,6 +156,7 @@ export function parseCommandLine(argv: string[]): CliOptions {
         protocol: { type: 'string' },
         timeout: { type: 'string' },
         wait: { type: 'boolean', default: false },
+        'no-shutdown': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         progress: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -165,6 +171,7 @@ export function parseCommandLine(argv: string[]): CliOptions {
     insecure: values.insecure,
     timeout: values.timeout === undefined ? 30_000 : integer('--timeout', values.timeout, 1, 2_147_483_647),
     wait: values.wait,
+    noShutdown: values['no-shutdown'],
     verbose: values.verbose,
     progress: values.progress || (values.verbose && process.stderr.isTTY === true),
     help: values.help,

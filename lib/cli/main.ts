@@ -96,7 +96,7 @@ async function open(session: Session, options: CliOptions, tls: TLSOptions, repo
  * ended well, and `-v` says how. A reset while we still had input to send, or before the server
  * answered the last of it, is a lost connection.
  */
-async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
+async function pipe(task: StreamTask, reporter: Reporter, noShutdown: boolean): Promise<void> {
   const stdin = process.stdin;
   let inputSent = false;
   let receivedWhenSent = 0;
@@ -104,7 +104,9 @@ async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
     for await (const chunk of stdin) await task.write(chunk as Buffer);
     inputSent = true;
     receivedWhenSent = task.countOfBytesReceived;
-    await task.closeWrite();
+    // Some servers answer nothing once our side closed (Dovecot over TLS drops the commands
+    // still to run): with --no-shutdown it stays open and the server's close ends the session.
+    if (!noShutdown) await task.closeWrite();
   })();
   input.catch(() => {}); // its failure is the task's, reported by the output side
   try {
@@ -112,10 +114,8 @@ async function pipe(task: StreamTask, reporter: Reporter): Promise<void> {
       if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
     }
     // The server closed its side: stop reading stdin (nc does the same) and close ours.
-    if (!inputSent) {
-      stdin.destroy();
-      await task.closeWrite().catch(() => {});
-    }
+    if (!inputSent) stdin.destroy();
+    if (!inputSent || noShutdown) await task.closeWrite().catch(() => {});
     await task.closed;
   } catch (error) {
     if (inputSent && task.countOfBytesReceived > receivedWhenSent && isTaskError(error) && error.code === 'networkConnectionLost') {
@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     const running = task;
     process.stdout.on('error', () => running.cancel(new Error('stdout closed')));
     reporter.startCounter(() => running.metrics);
-    await pipe(task, reporter);
+    await pipe(task, reporter, options.noShutdown);
     reporter.finished(task.metrics);
     return EXIT.ok;
   } catch (error) {
