@@ -1,12 +1,14 @@
 /**
  * The servers users meet, from Debian's packages: tinyproxy (HTTP CONNECT), Dante (SOCKS5),
- * websocketd (HTTP Upgrade to WebSocket) and Dovecot (IMAP with STARTTLS). The other test files
+ * websocketd (HTTP Upgrade to WebSocket), Dovecot (IMAP with STARTTLS) and Postfix (SMTP with
+ * STARTTLS). The other test files
  * use npm peers that a test can steer; these are the daemons as they ship, each with a
  * configuration of its own on a free loopback port (helpers/debian-daemons.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { StreamTask } from '../lib/index.js';
 import type { TestCertificates } from './helpers/certificates.js';
 import { cli } from './helpers/cli-process.js';
@@ -219,6 +221,123 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
     expectCode((await settle(task.closed)).error, 'serverCertificateUntrusted');
   });
 });
+
+describeDaemon(missing('postfix', 'postfix', true), 'Postfix: SMTP with STARTTLS', () => {
+  let smtp: Daemon;
+  beforeAll(async () => {
+    smtp = await startDaemon({
+      command: 'postfix',
+      // An instance of its own, mail discarded once queued. Its configuration folder beside the
+      // queue, not above it: its start-up check walks that folder, a log line per file.
+      config: { file: 'etc/main.cf', text: (_port, dir) => postfixMainConfig(dir, setting.certs) },
+      prepare: (dir, port) => {
+        mkdirSync(join(dir, 'etc'));
+        writeFileSync(join(dir, 'etc', 'master.cf'), postfixMasterConfig(port));
+        mkdirSync(join(dir, 'queue'));
+        mkdirSync(join(dir, 'data'));
+        const uid = Number(spawnSync('id', ['-u', 'postfix']).stdout.toString());
+        chownSync(join(dir, 'data'), uid, -1);
+      },
+      args: (configPath) => ['-c', dirname(configPath), 'start-fg'],
+      // Its master makes a session of its own: only `postfix stop` reaches it.
+      stopCommand: (configPath) => ['postfix', '-c', dirname(configPath), 'stop'],
+    });
+  });
+  afterAll(async () => {
+    await smtp?.stop();
+  });
+
+  /** One SMTP reply, all its lines: the last has a space after the code. */
+  async function reply(task: StreamTask): Promise<string> {
+    const lines: string[] = [];
+    for (;;) {
+      const line = await task.readLine();
+      if (line === null) throw new Error(`the server closed after ${JSON.stringify(lines)}`);
+      lines.push(line);
+      if (/^\d{3} /.test(line)) return lines.join('\n');
+    }
+  }
+
+  test('STARTTLS in place, a message queued, QUIT to the end of stream', async () => {
+    const task = await setting.session.connect('localhost', smtp.port);
+    expect(await reply(task)).toMatch(/^220 streamtask\.test ESMTP/);
+    await task.write('EHLO client.test\r\n');
+    expect(await reply(task)).toMatch(/^250[- ]STARTTLS$/m);
+    await task.write('STARTTLS\r\n');
+    expect(await reply(task)).toMatch(/^220 /);
+    expect((await task.startSecureConnection({ ca: setting.certs.ca })).protocol).toMatch(/^TLSv1\.[23]$/);
+    await task.write('EHLO client.test\r\n');
+    expect(await reply(task)).not.toMatch(/STARTTLS/);
+    for (const [command, answer] of [['MAIL FROM:<a@client.test>', /^250 /], ['RCPT TO:<b@localhost>', /^250 /], ['DATA', /^354 /]] as const) {
+      await task.write(`${command}\r\n`);
+      expect(await reply(task)).toMatch(answer);
+    }
+    await task.write('Subject: hello\r\n\r\nsent by streamtask\r\n.\r\n');
+    expect(await reply(task)).toMatch(/^250 .*queued/);
+    await task.write('QUIT\r\n');
+    expect(await reply(task)).toMatch(/^221 /);
+    expect((await task.readData()).atEOF).toBe(true);
+  });
+
+  test('the command-line tool: --starttls smtp with EHLO and QUIT piped in, exit 0', async () => {
+    const run = await cli(['--starttls', 'smtp', '--ca', setting.certs.caPath, '-v', 'localhost', String(smtp.port)],
+      'EHLO cli.test\r\nQUIT\r\n');
+    expect(run.stderr).toMatch(/smtp: the server agreed to STARTTLS/);
+    expect(run.stdout.toString()).toMatch(/^250[- ].*^221 /ms);
+    expect(run.code).toBe(0);
+  });
+});
+
+function postfixMainConfig(dir: string, certificates: TestCertificates): string {
+  return `compatibility_level = 3.6
+queue_directory = ${dir}/queue
+data_directory = ${dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = streamtask.test
+mydestination = streamtask.test, localhost
+alias_maps =
+alias_database =
+local_recipient_maps =
+default_transport = discard
+local_transport = discard
+relay_transport = discard
+smtpd_tls_cert_file = ${certificates.leaf.certPath}
+smtpd_tls_key_file = ${certificates.leaf.keyPath}
+smtpd_tls_security_level = may
+smtpd_tls_protocols = >=TLSv1.2
+maillog_file = ${dir}/maillog
+maillog_file_prefixes = ${dir}
+smtputf8_enable = no
+`;
+}
+
+/** smtpd on the test's port, and the services a queued message goes through (not chrooted). */
+function postfixMasterConfig(port: number): string {
+  return [
+    `127.0.0.1:${port} inet n - n - - smtpd`,
+    'pickup unix n - n 60 1 pickup',
+    'cleanup unix n - n - 0 cleanup',
+    'qmgr unix n - n 300 1 qmgr',
+    'tlsmgr unix - - n 1000? 1 tlsmgr',
+    'rewrite unix - - n - - trivial-rewrite',
+    'bounce unix - - n - 0 bounce',
+    'defer unix - - n - 0 bounce',
+    'trace unix - - n - 0 bounce',
+    'verify unix - - n - 1 verify',
+    'flush unix n - n 1000? 0 flush',
+    'proxymap unix - - n - - proxymap',
+    'error unix - - n - - error',
+    'retry unix - - n - - error',
+    'discard unix - - n - - discard',
+    'anvil unix - - n - 1 anvil',
+    'scache unix - - n - 1 scache',
+    'postlog unix-dgram n - n - 1 postlogd',
+    '',
+  ].join('\n');
+}
 
 function dovecotConfig(port: number, dir: string, certificates: TestCertificates): string {
   return `base_dir = ${dir}/run

@@ -27,8 +27,11 @@ export interface DaemonSpec {
   config?: { file: string; text: (port: number, dir: string) => string };
   /** The arguments, given the configuration file's path ('' without one) and the port. */
   args: (configPath: string, port: number) => string[];
-  /** Runs before it starts (files it needs in its folder). */
-  prepare?: (dir: string) => void;
+  /** Runs before it starts (files it needs in its folder), given the folder and the port. */
+  prepare?: (dir: string, port: number) => void;
+  /** How it is stopped, where SIGTERM to its process group does not reach all of it (a daemon
+   * that makes a session of its own, as Postfix's master does). */
+  stopCommand?: (configPath: string) => string[];
 }
 
 /** Whether `command` is on PATH. */
@@ -48,8 +51,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), `streamtask-${spec.command}-`));
   // Daemons that drop to their own users (Dovecot's login processes) must reach their folder.
   chmodSync(dir, 0o755);
-  spec.prepare?.(dir);
   const port = await unusedPort();
+  spec.prepare?.(dir, port);
   const configPath = spec.config === undefined ? '' : join(dir, spec.config.file);
   if (spec.config !== undefined) writeFileSync(configPath, spec.config.text(port, dir));
   // Its own process group, so that stopping it stops the processes it forked too.
@@ -57,8 +60,13 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   let output = '';
   child.stdout!.on('data', (data: Buffer) => (output += data.toString()));
   child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': what it printed last (why it failed) is read by then.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const stop = async (): Promise<void> => {
+    if (spec.stopCommand !== undefined) {
+      const [command, ...args] = spec.stopCommand(configPath);
+      await new Promise((resolve) => spawn(command!, args, { stdio: 'ignore' }).once('exit', resolve).once('error', resolve));
+    }
     killGroup(child);
     await exited;
     rmSync(dir, { recursive: true, force: true });

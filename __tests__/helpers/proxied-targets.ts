@@ -25,7 +25,7 @@ export function useProxiedTargets(): ProxiedTargets {
     current.tlsTarget = await startTlsEchoPeer({ key: current.certs.leaf.key, cert: current.certs.leaf.cert });
   });
   afterAll(async () => {
-    await current.tlsTarget.close();
+    await current.tlsTarget?.close();
     current.certs.remove();
   });
   beforeEach(async () => {
@@ -33,8 +33,8 @@ export function useProxiedTargets(): ProxiedTargets {
     current.session = new Session({ timeoutIntervalForRequest: 5000 });
   });
   afterEach(async () => {
-    await current.session[Symbol.asyncDispose]();
-    await current.target.close();
+    await current.session?.[Symbol.asyncDispose]();
+    await current.target?.close();
   });
   return current;
 }
