@@ -3,15 +3,12 @@
  * websocketd (HTTP Upgrade to WebSocket), Dovecot (IMAP with STARTTLS) and Postfix (SMTP with
  * STARTTLS). The other test files
  * use npm peers that a test can steer; these are the daemons as they ship, each with a
- * configuration of its own on a free loopback port (helpers/debian-daemons.ts).
+ * configuration of its own on a free loopback port (helpers/debian-daemons.ts, debian-daemon-specs.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { StreamTask } from '../lib/index.js';
-import type { TestCertificates } from './helpers/certificates.js';
 import { cli } from './helpers/cli-process.js';
+import { danteSpec, dovecotSpec, postfixSpec, tinyproxySpec, TINYPROXY_PASSWORD, TINYPROXY_USER, websocketdSpec } from './helpers/debian-daemon-specs.js';
 import { missing, startDaemon, type Daemon } from './helpers/debian-daemons.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle, unusedPort } from './helpers/peer.js';
@@ -29,16 +26,7 @@ function describeDaemon(why: string | null, name: string, body: () => void): voi
 describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT proxy', () => {
   let proxy: Daemon;
   beforeAll(async () => {
-    proxy = await startDaemon({
-      command: 'tinyproxy',
-      config: {
-        file: 'tinyproxy.conf',
-        // No ConnectPort line: CONNECT to any port (Debian's own configuration allows 443 and 563).
-        text: (port) => [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'LogLevel Warning', 'MaxClients 50',
-          'Allow 127.0.0.1', 'BasicAuth alice s3cret', 'DisableViaHeader Yes', ''].join('\n'),
-      },
-      args: (configPath) => ['-d', '-c', configPath],
-    });
+    proxy = await startDaemon(tinyproxySpec());
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -46,7 +34,7 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
   const via = (credentials: string): { proxy: { http: string } } => ({ proxy: { http: `http://${credentials}@127.0.0.1:${proxy.port}` } });
 
   test('tunnels with Basic authentication; the target\'s first bytes and ours both arrive', async () => {
-    const task = await setting.session.connect('127.0.0.1', setting.target.port, via('alice:s3cret'));
+    const task = await setting.session.connect('127.0.0.1', setting.target.port, via(`${TINYPROXY_USER}:${TINYPROXY_PASSWORD}`));
     expect(await task.readLine()).toBe('HELLO FROM TARGET');
     await task.write('through tinyproxy');
     const remote = await setting.target.connection();
@@ -55,7 +43,7 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
   });
 
   test('wrong credentials: badServerResponse carrying tinyproxy\'s answer (it says 401, not 407)', async () => {
-    const result = await settle(setting.session.connect('127.0.0.1', setting.target.port, via('alice:wrong')));
+    const result = await settle(setting.session.connect('127.0.0.1', setting.target.port, via(`${TINYPROXY_USER}:wrong`)));
     const error = expectCode(result.error, 'badServerResponse');
     expect(error.response?.status).toBe(401);
     expect(error.message).toMatch(/the proxy refused the tunnel: 401/);
@@ -64,14 +52,14 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
   });
 
   test('TLS from the first byte through the tunnel verifies the target', async () => {
-    const task = await setting.session.connect('localhost', setting.tlsTarget.port, { ...via('alice:s3cret'), tls: { ca: setting.certs.ca } });
+    const task = await setting.session.connect('localhost', setting.tlsTarget.port, { ...via(`${TINYPROXY_USER}:${TINYPROXY_PASSWORD}`), tls: { ca: setting.certs.ca } });
     expect((await task.opened).tls?.servername).toBe('localhost');
     await task.write('secret');
     expect(text(await task.readExactly(6))).toBe('SECRET');
   });
 
   test('a target tinyproxy cannot reach: badServerResponse with its 500', async () => {
-    const result = await settle(setting.session.connect('127.0.0.1', await unusedPort(), via('alice:s3cret')));
+    const result = await settle(setting.session.connect('127.0.0.1', await unusedPort(), via(`${TINYPROXY_USER}:${TINYPROXY_PASSWORD}`)));
     // The proxy's answer, as ways-in.md says for every status but 2xx.
     const error = expectCode(result.error, 'badServerResponse');
     expect(error.response?.status).toBe(500);
@@ -82,17 +70,7 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
 describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy', () => {
   let proxy: Daemon;
   beforeAll(async () => {
-    proxy = await startDaemon({
-      command: 'danted',
-      config: {
-        file: 'danted.conf',
-        text: (port) => ['logoutput: stderr', `internal: 127.0.0.1 port = ${port}`, 'external: 127.0.0.1',
-          'clientmethod: none', 'socksmethod: none', 'user.privileged: root', 'user.unprivileged: nobody',
-          'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
-          'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }', ''].join('\n'),
-      },
-      args: (configPath) => ['-f', configPath, '-N', '1'],
-    });
+    proxy = await startDaemon(danteSpec());
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -122,11 +100,7 @@ describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy
 describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebSocket', () => {
   let server: Daemon;
   beforeAll(async () => {
-    // Each connection runs `cat`: every text message comes back as one.
-    server = await startDaemon({
-      command: 'websocketd',
-      args: (_configPath, port) => ['--address=127.0.0.1', `--port=${port}`, '--loglevel=error', 'cat'],
-    });
+    server = await startDaemon(websocketdSpec());
   });
   afterAll(async () => {
     await server?.stop();
@@ -148,16 +122,7 @@ describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebS
 describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with STARTTLS', () => {
   let imap: Daemon;
   beforeAll(async () => {
-    imap = await startDaemon({
-      command: 'dovecot',
-      config: { file: 'dovecot.conf', text: (port, dir) => dovecotConfig(port, dir, setting.certs) },
-      args: (configPath) => ['-F', '-c', configPath],
-      prepare: (dir) => {
-        // Mail is kept as nobody, in a home the static userdb names.
-        mkdirSync(join(dir, 'home'));
-        chmodSync(join(dir, 'home'), 0o777);
-      },
-    });
+    imap = await startDaemon(dovecotSpec(setting.certs));
   });
   afterAll(async () => {
     await imap?.stop();
@@ -225,23 +190,7 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
 describeDaemon(missing('postfix', 'postfix', true), 'Postfix: SMTP with STARTTLS', () => {
   let smtp: Daemon;
   beforeAll(async () => {
-    smtp = await startDaemon({
-      command: 'postfix',
-      // An instance of its own, mail discarded once queued. Its configuration folder beside the
-      // queue, not above it: its start-up check walks that folder, a log line per file.
-      config: { file: 'etc/main.cf', text: (_port, dir) => postfixMainConfig(dir, setting.certs) },
-      prepare: (dir, port) => {
-        mkdirSync(join(dir, 'etc'));
-        writeFileSync(join(dir, 'etc', 'master.cf'), postfixMasterConfig(port));
-        mkdirSync(join(dir, 'queue'));
-        mkdirSync(join(dir, 'data'));
-        const uid = Number(spawnSync('id', ['-u', 'postfix']).stdout.toString());
-        chownSync(join(dir, 'data'), uid, -1);
-      },
-      args: (configPath) => ['-c', dirname(configPath), 'start-fg'],
-      // Its master makes a session of its own: only `postfix stop` reaches it.
-      stopCommand: (configPath) => ['postfix', '-c', dirname(configPath), 'stop'],
-    });
+    smtp = await startDaemon(postfixSpec(setting.certs));
   });
   afterAll(async () => {
     await smtp?.stop();
@@ -287,89 +236,3 @@ describeDaemon(missing('postfix', 'postfix', true), 'Postfix: SMTP with STARTTLS
     expect(run.code).toBe(0);
   });
 });
-
-function postfixMainConfig(dir: string, certificates: TestCertificates): string {
-  return `compatibility_level = 3.6
-queue_directory = ${dir}/queue
-data_directory = ${dir}/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = streamtask.test
-mydestination = streamtask.test, localhost
-alias_maps =
-alias_database =
-local_recipient_maps =
-default_transport = discard
-local_transport = discard
-relay_transport = discard
-smtpd_tls_cert_file = ${certificates.leaf.certPath}
-smtpd_tls_key_file = ${certificates.leaf.keyPath}
-smtpd_tls_security_level = may
-smtpd_tls_protocols = >=TLSv1.2
-maillog_file = ${dir}/maillog
-maillog_file_prefixes = ${dir}
-smtputf8_enable = no
-`;
-}
-
-/** smtpd on the test's port, and the services a queued message goes through (not chrooted). */
-function postfixMasterConfig(port: number): string {
-  return [
-    `127.0.0.1:${port} inet n - n - - smtpd`,
-    'pickup unix n - n 60 1 pickup',
-    'cleanup unix n - n - 0 cleanup',
-    'qmgr unix n - n 300 1 qmgr',
-    'tlsmgr unix - - n 1000? 1 tlsmgr',
-    'rewrite unix - - n - - trivial-rewrite',
-    'bounce unix - - n - 0 bounce',
-    'defer unix - - n - 0 bounce',
-    'trace unix - - n - 0 bounce',
-    'verify unix - - n - 1 verify',
-    'flush unix n - n 1000? 0 flush',
-    'proxymap unix - - n - - proxymap',
-    'error unix - - n - - error',
-    'retry unix - - n - - error',
-    'discard unix - - n - - discard',
-    'anvil unix - - n - 1 anvil',
-    'scache unix - - n - 1 scache',
-    'postlog unix-dgram n - n - 1 postlogd',
-    '',
-  ].join('\n');
-}
-
-function dovecotConfig(port: number, dir: string, certificates: TestCertificates): string {
-  return `base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = /dev/stderr
-protocols = imap
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <${certificates.leaf.certPath}
-ssl_key = <${certificates.leaf.keyPath}
-ssl_min_protocol = TLSv1.2
-disable_plaintext_auth = yes
-auth_mechanisms = plain
-passdb {
-  driver = static
-  args = password=pw
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=${dir}/home/%u
-}
-mail_location = maildir:~/Maildir
-default_internal_user = dovecot
-default_login_user = dovenull
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-`;
-}
