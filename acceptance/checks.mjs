@@ -149,6 +149,22 @@ const checks = [
     expect((await task.readLine()) === 'SECURE hello', 'answer over TLS');
     task.cancel();
   }],
+  ['STARTTLS with Debian\'s Dovecot, direct and through tinyproxy and Dante', async (session) => {
+    const debian = peers.debian;
+    if ('missing' in debian) throw new Error(debian.missing);
+    for (const proxy of [undefined, { http: debian.tinyproxy }, { socks: `socks5h://${host}:${debian.dante}` }]) {
+      const task = await session.connect('localhost', debian.imap, proxy === undefined ? {} : { proxy });
+      const route = proxy === undefined ? 'direct' : Object.keys(proxy)[0];
+      expect(/^\* OK .*STARTTLS/.test((await task.readLine()) ?? ''), `${route}: greeting`);
+      await task.write('a1 STARTTLS\r\n');
+      expect(((await task.readLine()) ?? '').startsWith('a1 OK'), `${route}: go ahead`);
+      expect((await task.startSecureConnection({ ca: peers.ca })).authorized, `${route}: authorized`);
+      await task.write('a2 LOGIN user pw\r\na3 LOGOUT\r\n');
+      const answers = [];
+      for (let line = await task.readLine(); line !== null; line = await task.readLine()) answers.push(line);
+      expect(answers.some((line) => line.startsWith('a2 OK')) && answers.at(-1)?.startsWith('a3 OK') === true, `${route}: ${answers.join(' | ')}`);
+    }
+  }],
   ['stopSecureConnection (back to plaintext)', async (session) => {
     const task = await session.connect('localhost', peers.ccc);
     expect((await task.readLine()) === '220 READY', 'greeting');

@@ -2,7 +2,8 @@
  * The servers the acceptance run talks to, all in the Node process that runs it (the runtime
  * under test is only ever the client): a plain echo, a line server, a chunk counter, TLS echo,
  * a STARTTLS server, an FTP-like CCC server, a WebSocket server for Upgrade, an HTTP CONNECT proxy
- * and a SOCKS5 proxy.
+ * and a SOCKS5 proxy; and, where Debian's packages are installed, Dovecot, tinyproxy and Dante
+ * as they ship (helpers/debian-daemons.ts), each in a process of its own.
  */
 import { once } from 'node:events';
 import http from 'node:http';
@@ -14,6 +15,8 @@ import socks5 from 'simple-socks';
 import { WebSocketServer } from 'ws';
 import { startCccPeer } from '../__tests__/helpers/ccc-peer.js';
 import { makeCertificates } from '../__tests__/helpers/certificates.js';
+import { danteSpec, dovecotSpec, tinyproxySpec, TINYPROXY_PASSWORD, TINYPROXY_USER } from '../__tests__/helpers/debian-daemon-specs.js';
+import { missing, startDaemon, type Daemon } from '../__tests__/helpers/debian-daemons.js';
 import { startStartTlsPeer } from '../__tests__/helpers/tls-peers.js';
 
 /** What checks.mjs is told, as JSON in the ACCEPTANCE_PEERS environment variable. */
@@ -37,6 +40,8 @@ export interface PeerPorts {
   ccc: number;
   httpProxy: number;
   socksProxy: number;
+  /** Debian's Dovecot (IMAP, STARTTLS), tinyproxy (its URL with credentials) and Dante, or why not. */
+  debian: { imap: number; tinyproxy: string; dante: number } | { missing: string };
 }
 
 export interface Peers {
@@ -91,6 +96,12 @@ export async function startPeers(): Promise<Peers> {
   const httpProxy = track(createProxy(http.createServer()));
   const socksProxy = track(socks5.createServer() as net.Server);
   const ccc = await startCccPeer(certs.leaf, 'server-first', CCC_PEER);
+  const why = missing('dovecot', 'dovecot-imapd', true) ?? missing('tinyproxy', 'tinyproxy') ?? missing('danted', 'dante-server', true);
+  const daemons: Daemon[] = [];
+  if (why === null) {
+    for (const spec of [dovecotSpec(certs), tinyproxySpec(), danteSpec()]) daemons.push(await startDaemon(spec));
+  }
+  const [imap, tinyproxy, dante] = daemons;
 
   const ports: PeerPorts = {
     ca: certs.ca,
@@ -104,12 +115,15 @@ export async function startPeers(): Promise<Peers> {
     httpProxy: await listen(httpProxy),
     socksProxy: await listen(socksProxy),
     ccc: ccc.port,
+    debian: why !== null ? { missing: why }
+      : { imap: imap!.port, tinyproxy: `http://${TINYPROXY_USER}:${TINYPROXY_PASSWORD}@127.0.0.1:${tinyproxy!.port}`, dante: dante!.port },
   };
   return {
     ports,
     async close() {
       wss.close();
       await ccc.close();
+      await Promise.all(daemons.map((daemon) => daemon.stop()));
       await startTls.close();
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
