@@ -13,10 +13,6 @@ import { delay, unusedPort } from './peer.js';
 
 export interface Daemon {
   port: number;
-  /** Its folder: the configuration and whatever it writes. */
-  dir: string;
-  /** What it printed so far (its log goes to stderr). */
-  output(): string;
   stop(): Promise<void>;
 }
 
@@ -77,15 +73,15 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
     await stop();
     throw new Error(`${spec.command} did not start: ${(error as Error).message}\n${output}`);
   }
-  return { port, dir, output: () => output, stop };
+  return { port, stop };
 }
 
+/** The whole group, even when the first process already exited: what it forked may live on. */
 function killGroup(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid!, 'SIGTERM');
   } catch {
-    child.kill('SIGTERM');
+    // ESRCH: nothing of it is left.
   }
 }
 
