@@ -9,37 +9,38 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { StreamTask } from '../lib/index.js';
 import { cli } from './helpers/cli-process.js';
 import { danteSpec, dovecotSpec, postfixSpec, tinyproxySpec, TINYPROXY_PASSWORD, TINYPROXY_USER, websocketdSpec } from './helpers/debian-daemon-specs.js';
-import { missing, startDaemon, type Daemon } from './helpers/debian-daemons.js';
+import { missing, startDaemon, type Daemon, type DaemonSpec } from './helpers/debian-daemons.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle, unusedPort } from './helpers/peer.js';
-import { useProxiedTargets } from './helpers/proxied-targets.js';
+import { expectTunnel, useProxiedTargets } from './helpers/proxied-targets.js';
 import { clientFrame, readServerFrame } from './helpers/websocket-frames.js';
 
 const setting = useProxiedTargets();
 
-/** A describe that runs only where the daemon is installed (and root, where it needs it). */
-function describeDaemon(why: string | null, name: string, body: () => void): void {
+/**
+ * A describe with the daemon `spec()` makes running around its tests (started once, stopped
+ * after), or skipped with `why` where it cannot run here (missing, or not root where it needs it).
+ */
+function describeDaemon(why: string | null, name: string, spec: () => DaemonSpec, body: (daemon: { readonly port: number }) => void): void {
   if (why !== null) console.warn(why);
-  (why === null ? describe : describe.skip)(name, body);
+  (why === null ? describe : describe.skip)(name, () => {
+    let daemon: Daemon | undefined;
+    beforeAll(async () => {
+      daemon = await startDaemon(spec());
+    });
+    afterAll(async () => {
+      await daemon?.stop();
+    });
+    body({ get port() { return daemon!.port; } });
+  });
 }
 
-describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT proxy', () => {
-  let proxy: Daemon;
-  beforeAll(async () => {
-    proxy = await startDaemon(tinyproxySpec());
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-  });
+describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT proxy', tinyproxySpec, (proxy) => {
   const via = (credentials: string): { proxy: { http: string } } => ({ proxy: { http: `http://${credentials}@127.0.0.1:${proxy.port}` } });
 
   test('tunnels with Basic authentication; the target\'s first bytes and ours both arrive', async () => {
     const task = await setting.session.connect('127.0.0.1', setting.target.port, via(`${TINYPROXY_USER}:${TINYPROXY_PASSWORD}`));
-    expect(await task.readLine()).toBe('HELLO FROM TARGET');
-    await task.write('through tinyproxy');
-    const remote = await setting.target.connection();
-    expect((await remote.waitForBytes(17)).toString()).toBe('through tinyproxy');
-    expect(task.metrics.isProxyConnection).toBe(true);
+    await expectTunnel(task, setting.target, 'through tinyproxy');
   });
 
   test('wrong credentials: badServerResponse carrying tinyproxy\'s answer (it says 401, not 407)', async () => {
@@ -67,22 +68,11 @@ describeDaemon(missing('tinyproxy', 'tinyproxy'), 'tinyproxy as an HTTP CONNECT 
   });
 });
 
-describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy', () => {
-  let proxy: Daemon;
-  beforeAll(async () => {
-    proxy = await startDaemon(danteSpec());
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-  });
+describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy', danteSpec, (proxy) => {
 
   test('socks5h: the proxy resolves the name; bytes both ways', async () => {
     const task = await setting.session.connect('localhost', setting.target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxy.port}` } });
-    expect(await task.readLine()).toBe('HELLO FROM TARGET');
-    await task.write('through dante');
-    const remote = await setting.target.connection();
-    expect((await remote.waitForBytes(13)).toString()).toBe('through dante');
-    expect(task.metrics.isProxyConnection).toBe(true);
+    await expectTunnel(task, setting.target, 'through dante');
   });
 
   test('TLS through the proxy verifies the target', async () => {
@@ -97,14 +87,7 @@ describeDaemon(missing('danted', 'dante-server', true), 'Dante as a SOCKS5 proxy
   });
 });
 
-describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebSocket', () => {
-  let server: Daemon;
-  beforeAll(async () => {
-    server = await startDaemon(websocketdSpec());
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebSocket', websocketdSpec, (server) => {
 
   test('101 with a verified accept key, then messages echoed frame by frame, then a close', async () => {
     const { response, task } = await setting.session.upgrade(`ws://127.0.0.1:${server.port}/`);
@@ -119,14 +102,7 @@ describeDaemon(missing('websocketd', 'websocketd'), 'websocketd: Upgrade to WebS
   });
 });
 
-describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with STARTTLS', () => {
-  let imap: Daemon;
-  beforeAll(async () => {
-    imap = await startDaemon(dovecotSpec(setting.certs));
-  });
-  afterAll(async () => {
-    await imap?.stop();
-  });
+describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with STARTTLS', () => dovecotSpec(setting.certs), (imap) => {
 
   /** Reads untagged lines up to the tagged one, which it returns. */
   async function untilTagged(task: StreamTask, tag: string): Promise<string> {
@@ -187,14 +163,7 @@ describeDaemon(missing('dovecot', 'dovecot-imapd', true), 'Dovecot: IMAP with ST
   });
 });
 
-describeDaemon(missing('postfix', 'postfix', true), 'Postfix: SMTP with STARTTLS', () => {
-  let smtp: Daemon;
-  beforeAll(async () => {
-    smtp = await startDaemon(postfixSpec(setting.certs));
-  });
-  afterAll(async () => {
-    await smtp?.stop();
-  });
+describeDaemon(missing('postfix', 'postfix', true), 'Postfix: SMTP with STARTTLS', () => postfixSpec(setting.certs), (smtp) => {
 
   /** One SMTP reply, all its lines: the last has a space after the code. */
   async function reply(task: StreamTask): Promise<string> {

@@ -9,7 +9,7 @@ import { bypasses, chooseProxy } from '../lib/connect/proxy.js';
 import { Session } from '../lib/index.js';
 import { expectCode, text } from './helpers/fixture.js';
 import { settle, unusedPort } from './helpers/peer.js';
-import { useProxiedTargets } from './helpers/proxied-targets.js';
+import { expectTunnel, useProxiedTargets } from './helpers/proxied-targets.js';
 
 const setting = useProxiedTargets();
 
@@ -40,11 +40,7 @@ describe('HTTP CONNECT proxy', () => {
   test('tunnels with Basic authentication; the target\'s first bytes survive; metrics say proxied', async () => {
     await withServer(httpProxy(), async (proxyPort) => {
       const task = await setting.session.connect('127.0.0.1', setting.target.port, { proxy: { http: `http://alice:s3cret@127.0.0.1:${proxyPort}` } });
-      expect(await task.readLine()).toBe('HELLO FROM TARGET');
-      await task.write('through the tunnel');
-      const remote = await setting.target.connection();
-      expect((await remote.waitForBytes(18)).toString()).toBe('through the tunnel');
-      expect(task.metrics.isProxyConnection).toBe(true);
+      await expectTunnel(task, setting.target, 'through the tunnel');
       expect(task.metrics.remotePort).toBe(proxyPort);
     });
   });
@@ -114,10 +110,7 @@ describe('SOCKS5 proxy', () => {
   test('without authentication, the name resolved by the proxy; the target\'s first bytes survive', async () => {
     await withServer(socksServer(false), async (proxyPort) => {
       const task = await setting.session.connect('localhost', setting.target.port, { proxy: { socks: `socks5h://127.0.0.1:${proxyPort}` } });
-      expect(await task.readLine()).toBe('HELLO FROM TARGET');
-      await task.write('via socks');
-      expect((await (await setting.target.connection()).waitForBytes(9)).toString()).toBe('via socks');
-      expect(task.metrics.isProxyConnection).toBe(true);
+      await expectTunnel(task, setting.target, 'via socks');
     });
   });
 

@@ -99,7 +99,13 @@ export async function startPeers(): Promise<Peers> {
   const why = missing('dovecot', 'dovecot-imapd', true) ?? missing('tinyproxy', 'tinyproxy') ?? missing('danted', 'dante-server', true);
   const daemons: Daemon[] = [];
   if (why === null) {
-    for (const spec of [dovecotSpec(certs), tinyproxySpec(), danteSpec()]) daemons.push(await startDaemon(spec));
+    try {
+      for (const spec of [dovecotSpec(certs), tinyproxySpec(), danteSpec()]) daemons.push(await startDaemon(spec));
+    } catch (error) {
+      // Each runs in a process group of its own: one that started must not outlive the run.
+      await Promise.all(daemons.map((daemon) => daemon.stop()));
+      throw error;
+    }
   }
   const [imap, tinyproxy, dante] = daemons;
 

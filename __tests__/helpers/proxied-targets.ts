@@ -3,8 +3,8 @@
  * once, so its first bytes come right behind the proxy's reply, and a TLS echo peer for
  * `localhost`), the certificates, and a fresh session per test; all closed after.
  */
-import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
-import { Session } from '../../lib/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
+import { Session, type StreamTask } from '../../lib/index.js';
 import { makeCertificates, type TestCertificates } from './certificates.js';
 import { startPeer, type Peer } from './peer.js';
 import { startTlsEchoPeer, type TlsPeer } from './tls-peers.js';
@@ -37,4 +37,15 @@ export function useProxiedTargets(): ProxiedTargets {
     await current.target?.close();
   });
   return current;
+}
+
+/**
+ * Checks a task opened to `target` through a proxy carries bytes both ways: the target's first
+ * bytes (right behind the proxy's reply) come first, then `message` reaches the target.
+ */
+export async function expectTunnel(task: StreamTask, target: Peer, message: string): Promise<void> {
+  expect(await task.readLine()).toBe('HELLO FROM TARGET');
+  await task.write(message);
+  expect((await (await target.connection()).waitForBytes(message.length)).toString()).toBe(message);
+  expect(task.metrics.isProxyConnection).toBe(true);
 }
